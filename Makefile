@@ -1,0 +1,35 @@
+# archc: the two entry points of the README. Both are idempotent and do all set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test setup graphviz clean schema
+
+demo: setup
+	$(BIN)/archc build specs/resnet50_signs.yaml -o build/
+
+test: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+setup: $(STAMP) graphviz
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[all]'
+	touch $(STAMP)
+
+# Graphviz's `dot` renders diagrams; install it when missing and possible (root with apt-get).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
+	      || echo "warning: could not install graphviz; diagrams other than -f dot will fail"; \
+	  else echo "warning: Graphviz's dot not found; install it (e.g. apt-get install graphviz) to render diagrams"; fi; }
+
+schema: setup
+	$(BIN)/archc schema -o schema/archspec.schema.json
+
+clean:
+	rm -rf build $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,33 @@
+"""archc: neural-network architectures as data.
+
+    >>> import archcompiler
+    >>> spec = archcompiler.load("specs/resnet18.yaml", overrides={"classes": 10})
+    >>> spec.summary()          # static: no TensorFlow needed
+    >>> model = spec.to_keras() # a keras.Model
+
+The core (everything but ``backends.keras``) never imports TensorFlow or Keras.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import CompileError, Diagnostic
+from .pipeline import Compilation, compile_file, compile_text
+
+__version__ = "0.1.0"
+__all__ = ["load", "compile_text", "Compilation", "CompileError", "Diagnostic", "__version__"]
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Compilation:
+    """Loads, validates and compiles a spec file.
+
+    Args:
+        path: a ``.yaml``, ``.yml`` or ``.json`` spec.
+        overrides: values for the spec's top-level parameters (as ``--set`` does).
+
+    Raises:
+        CompileError: with every problem found; ``str(err)`` is a one-line digest, ``err.render()`` the full text.
+    """
+    return compile_file(path, overrides)

@@ -1,0 +1,1 @@
+"""Backends: what a Compilation becomes (summary text/JSON/Markdown, Graphviz DOT, a Keras model)."""

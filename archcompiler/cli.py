@@ -1,0 +1,321 @@
+"""The command line: argument parsing, output formats and exit codes. The only module that prints or exits.
+
+Exit codes: 0 success; 1 the specs have errors (or an expectation failed); 2 usage or I/O problems (a file that
+cannot be read or written, a missing tool); 101 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .diagnostics import CompileError, Diagnostic, render_github, render_json
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 101
+
+EPILOG = """exit codes: 0 ok, 1 errors in a spec, 2 usage or I/O error, 101 internal error.
+docs: docs/spec-language.md (the language), docs/cli.md (every command)."""
+
+
+class UsageError(Exception):
+    """A problem with the command line or the file system, not with a spec (exit 2)."""
+
+
+def _color(stream: Any) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _print_errors(err: CompileError, fmt: str = "text") -> None:
+    if fmt == "json":
+        print(render_json(err.diagnostics), file=sys.stdout)
+    elif fmt == "github":
+        print(render_github(err.diagnostics), file=sys.stdout)
+    else:
+        print(err.render(color=_color(sys.stderr)), file=sys.stderr)
+        n = len(err.diagnostics)
+        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+
+
+def _exit_code(err: CompileError) -> int:
+    return EXIT_USAGE if err.diagnostics and all(d.code == "E100" for d in err.diagnostics) else EXIT_FINDINGS
+
+
+def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """Parses ``--set name=value`` items; values are YAML (``10``, ``2e-5``, ``[3, 4, 6, 3]``, ``relu``)."""
+    from .parse import parse
+    from .source import SourceFile
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--set takes name=value. Received: {item!r}")
+        try:
+            value = parse(SourceFile("--set", text)).data if text.strip() else ""
+        except CompileError as e:
+            raise UsageError(f"--set {name}: cannot read {text!r} as a value: {e.diagnostics[0].message}") from None
+        if isinstance(value, dict):
+            raise UsageError(f"--set {name}: a mapping is not a parameter value. Received: {text!r}")
+        out[name] = value
+    return out
+
+
+def _compile(path: str, overrides: dict[str, Any]) -> Any:
+    from .pipeline import compile_file
+    return compile_file(path, overrides)
+
+
+def _write_atomic(path: Path, data: bytes | str) -> None:
+    from .backends.files import write_atomic
+    write_atomic(path, data)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------------------------------
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    overrides = parse_overrides(args.set)
+    t0 = time.perf_counter()
+    worst = EXIT_OK
+    all_diags: list[Diagnostic] = []
+    ok = 0
+    for path in args.files:
+        try:
+            comp = _compile(path, overrides)
+        except CompileError as e:
+            worst = max(worst, _exit_code(e))
+            all_diags.extend(e.diagnostics)
+            if args.format == "text":
+                _print_errors(e)
+            continue
+        ok += 1
+        if args.format == "text" and not args.quiet:
+            t = comp.stats.total
+            print(f"ok  {path}: {len(comp.graph.nodes)} layers, {t.total:,} params, "
+                  f"{(t.flops or 0):,} FLOPs")
+    dt = (time.perf_counter() - t0) * 1000
+    if args.format == "json":
+        print(json.dumps({"files": len(args.files), "valid": ok, "diagnostics": [d.as_dict() for d in all_diags],
+                          "milliseconds": round(dt, 1)}, indent=2))
+    elif args.format == "github":
+        if all_diags:
+            print(render_github(all_diags))
+    elif not args.quiet:
+        print(f"{ok}/{len(args.files)} spec{'s' if len(args.files) != 1 else ''} valid ({dt:.0f} ms)",
+              file=sys.stderr if worst else sys.stdout)
+    return worst
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    comp = _compile(args.file, parse_overrides(args.set))
+    depth = None if args.depth == "all" else int(args.depth)
+    text = comp.summary(args.format, depth)
+    if args.output:
+        _write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_ir(args: argparse.Namespace) -> int:
+    comp = _compile(args.file, parse_overrides(args.set))
+    sys.stdout.write(comp.ir())
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
+    text = schema_text()
+    if args.check:
+        path = Path(args.output or "schema/archspec.schema.json")
+        try:
+            current = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {path}: {e.strerror}") from None
+        if current != text:
+            print(f"{path} is out of date; regenerate it with: archc schema -o {path}", file=sys.stderr)
+            return EXIT_FINDINGS
+        print(f"{path} is up to date")
+        return EXIT_OK
+    if args.output:
+        _write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    from .docs import layer_reference
+    from .layers import REGISTRY
+    if args.format == "json":
+        print(json.dumps({op: {"family": d.family, "keras_class": d.keras_name, "arity": list(d.arity),
+                               "positional": d.positional, "doc": d.doc,
+                               "params": json.loads(json.dumps(d.params.model_json_schema()))}
+                          for op, d in sorted(REGISTRY.items())}, indent=2))
+    elif args.format == "markdown":
+        sys.stdout.write(layer_reference())
+    else:
+        w = max(len(op) for op in REGISTRY)
+        for op, d in sorted(REGISTRY.items()):
+            args_ = ", ".join(d.params.model_fields)
+            print(f"{op:<{w}}  {d.family:<14} {args_}")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .backends.build import build
+    comp = _compile(args.file, parse_overrides(args.set))
+    written = build(comp, Path(args.output), diagram=not args.no_diagram, stem=args.stem)
+    for p in written:
+        print(p)
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .backends.dot import render_file
+    comp = _compile(args.file, parse_overrides(args.set))
+    out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}.{args.format}"
+    depth = None if args.depth == "all" else int(args.depth) if args.depth is not None else None
+    path = render_file(comp, out, fmt=args.format, level=args.level, depth=depth, fold=args.fold,
+                       rankdir=args.rankdir)
+    print(path)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the parser
+# ---------------------------------------------------------------------------------------------------------------
+
+def _depth(text: str) -> str:
+    if text == "all" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a positive integer or 'all'. Received: {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="archc",
+        description="archc compiles neural-network architecture specs (YAML or JSON) into shapes, parameter counts, "
+                    "FLOPs, Keras models and diagrams. validate, summary, ir, schema and layers never import "
+                    "TensorFlow.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"archc {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable, help_: str, desc: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=desc, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.set_defaults(func=fn)
+        return sp
+
+    def add_set(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--set", action="append", metavar="NAME=VALUE",
+                        help="override a top-level spec parameter (repeatable), e.g. --set classes=10 "
+                             "--set 'depths=[3, 4, 23, 3]'")
+
+    sp = add("validate", cmd_validate, "check specs: syntax, types, shapes, names, expectations",
+             "Checks every spec given: YAML/JSON syntax, the schema, expressions, block parameters, references, "
+             "names, every tensor shape, and the figures asserted in each spec's expect: section. Reports all "
+             "errors of every file, each as file:line:col with the source line.")
+    sp.add_argument("files", nargs="+", metavar="SPEC", help="spec files (.yaml, .yml, .json)")
+    sp.add_argument("--format", choices=("text", "json", "github"), default="text",
+                    help="text (default, errors on stderr), json (one report on stdout) or github (workflow "
+                         "annotations)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    add_set(sp)
+
+    sp = add("summary", cmd_summary, "a block-aware table of layers, shapes, parameters and FLOPs",
+             "Prints the static summary of a spec: like Keras's model.summary(), with block instances as rows "
+             "(opened to --depth levels), parameter counts (total / trainable / non-trainable) and FLOPs. "
+             "The JSON form carries every layer and every block instance.")
+    sp.add_argument("file", metavar="SPEC")
+    sp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    sp.add_argument("--depth", type=_depth, default="1",
+                    help="block levels to open: 1 (default) shows top-level blocks as single rows; 'all' shows "
+                         "every layer")
+    sp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_set(sp)
+
+    sp = add("ir", cmd_ir, "print the expanded graph (one line per layer)",
+             "Prints the intermediate representation: every layer after expansion with its resolved arguments, "
+             "inputs, output shape and block scope, in a stable text form.")
+    sp.add_argument("file", metavar="SPEC")
+    add_set(sp)
+
+    sp = add("schema", cmd_schema, "print or write the JSON Schema of the spec language",
+             "Generates the JSON Schema (draft 2020-12) of spec files from the language's models and the layer "
+             "registry; editors use it for completion and checking.")
+    sp.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    sp.add_argument("--check", action="store_true",
+                    help="exit 1 if the file (-o, default schema/archspec.schema.json) is not up to date")
+
+    sp = add("layers", cmd_layers, "list the layer types archc knows",
+             "Lists every layer type of the registry with its family and arguments.")
+    sp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    sp = add("build", cmd_build, "build the Keras model (.keras), summaries and the diagram",
+             "Compiles a spec and writes NAME.keras (a Keras functional model, loadable with "
+             "keras.models.load_model without custom objects), NAME.summary.txt, NAME.summary.json and the "
+             "block-level diagram NAME.svg into the output directory. Files are written atomically: on any error "
+             "nothing is left half-written and earlier outputs are untouched. Imports TensorFlow.")
+    sp.add_argument("file", metavar="SPEC")
+    sp.add_argument("-o", "--output", default="build", help="output directory (default: build/)")
+    sp.add_argument("--stem", help="file name stem for the outputs (default: the spec file's stem)")
+    sp.add_argument("--no-diagram", action="store_true", help="do not render the diagram")
+    add_set(sp)
+
+    sp = add("render", cmd_render, "draw the architecture (block or layer level) with Graphviz",
+             "Draws the network with its block structure: by default one node per block instance, labelled with "
+             "its block, output shape and parameters; --level layer draws every layer with blocks as clusters.")
+    sp.add_argument("file", metavar="SPEC")
+    sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT)")
+    sp.add_argument("-f", "--format", choices=("svg", "png", "pdf", "dot"), default="svg")
+    sp.add_argument("--level", choices=("block", "layer"), default="block")
+    sp.add_argument("--depth", type=_depth, default=None,
+                    help="block levels to open (block level default 1; layer level default all)")
+    sp.add_argument("--fold", action="store_true", help="fold consecutive instances of the same block into one "
+                                                         "'xN' node")
+    sp.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="layout direction")
+    add_set(sp)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs archc; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except CompileError as e:
+        _print_errors(e, getattr(args, "format", "text") if args.command == "validate" else "text")
+        return _exit_code(e)
+    except UsageError as e:
+        print(f"archc: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("archc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover
+        return EXIT_OK
+    except Exception as e:  # a bug: say so, with what is needed to report it
+        print(f"archc: internal error: {type(e).__name__}: {e}\n"
+              "This is a bug in archc, not in your spec. Please report it with the spec and this trace:",
+              file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

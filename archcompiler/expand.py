@@ -1,0 +1,636 @@
+"""Expansion: bind parameters, unroll repeats, call blocks, resolve references and names -> a flat ir.Graph.
+
+Errors are collected, not raised one by one: an entry that fails is "poisoned" and whatever reads its output is
+skipped quietly, so one mistake gives one message. Expansion is bounded (``MAX_LAYERS``, ``MAX_BLOCK_DEPTH``) and
+recursive blocks are reported with the chain of calls that led to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pydantic
+
+from . import layers as registry
+from .diagnostics import Collector, CompileError, Diagnostic, Frame, did_you_mean
+from .expressions import ExprError, evaluate_data, evaluate_string, type_name
+from .ir import BlockInstance, Graph, Node
+from .load import Located, ResolvedSpec, pydantic_diagnostics
+from .parse import Document
+from .source import Span
+from .spec import IDENT, RESERVED_KEYS, BlockDef, IfEntry, ModelDef, ParamDecl, RepeatEntry
+
+#: Most layers a spec may expand to.
+MAX_LAYERS = 50_000
+#: Deepest nesting of block calls.
+MAX_BLOCK_DEPTH = 32
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
+_IDENT_RE = re.compile(IDENT)
+POISON = "<error>"
+
+
+class _Abort(Exception):
+    """Stops expansion when a hard limit is reached (the diagnostic is already recorded)."""
+
+
+@dataclass
+class Handle:
+    """What an id refers to: a node's output, and for a block instance the ids inside it (for taps)."""
+
+    node: str
+    inner: Optional[dict[str, "Handle"]] = None
+
+
+@dataclass
+class _Draft:
+    op: str
+    params: Any
+    inputs: tuple[str, ...]
+    scope: tuple[str, ...]
+    span: Optional[Span]
+    chain: tuple[Frame, ...]
+    name: Optional[str]
+    name_span: Optional[Span]
+    trainable: bool
+
+
+@dataclass
+class _Ctx:
+    env: dict[str, Any]
+    ids: dict[str, Handle]
+    prev: Optional[str]
+    scope: tuple[str, ...]
+    chain: tuple[Frame, ...]
+    stack: tuple[str, ...]
+    doc: Document
+    trainable: bool = True
+
+
+@dataclass
+class Expander:
+    """Turns a resolved spec into an IR graph. Use :func:`expand`."""
+
+    spec: ResolvedSpec
+    overrides: dict[str, Any] = field(default_factory=dict)
+    diags: Collector = field(default_factory=Collector)
+    drafts: dict[str, _Draft] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    instances: list[BlockInstance] = field(default_factory=list)
+    instance_names: dict[tuple[str, ...], Span | None] = field(default_factory=dict)
+    block_counts: dict[str, int] = field(default_factory=dict)
+    globals: dict[str, Any] = field(default_factory=dict)
+
+    # -- diagnostics -------------------------------------------------------------------------------------------
+    def error(self, code: str, message: str, span: Span | None, ctx: _Ctx | None = None, path: tuple = (),
+              hint: str | None = None) -> None:
+        self.diags.add(code, message, span, chain=ctx.chain if ctx else (), path=path, hint=hint)
+
+    def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> None:
+        span = doc.span(path)
+        if span is not None and span.line == span.end_line:
+            line = doc.source.line_text(span.line)
+            quoted = 1 if span.col - 1 < len(line) and line[span.col - 1] in "'\"" else 0
+            col = span.col + quoted + e.offset
+            span = Span(span.file, span.line, col, span.line, col + e.length)
+        self.error(e.code, (what + ": " if what else "") + e.message, span, ctx, path, e.hint)
+
+    # -- values ------------------------------------------------------------------------------------------------
+    def evaluate(self, value: Any, env: dict, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> Any:
+        """Evaluates the expressions inside ``value``; on error records it and raises _Skip."""
+        try:
+            if isinstance(value, dict):
+                return {k: self.evaluate(v, env, doc, path + (k,), ctx, what) for k, v in value.items()}
+            if isinstance(value, list):
+                return [self.evaluate(v, env, doc, path + (i,), ctx, what) for i, v in enumerate(value)]
+            return evaluate_data(value, env)
+        except ExprError as e:
+            self.expr_error(e, doc, path, ctx, what)
+            raise _Skip() from None
+
+    # -- parameters --------------------------------------------------------------------------------------------
+    def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document, tuple]],
+                    env: dict, ctx: _Ctx | None, owner: str, call_span: Span | None) -> dict[str, Any]:
+        """Binds declared parameters to given values (already evaluated) or defaults; checks types."""
+        out: dict[str, Any] = {}
+        for name, loc in decls.items():
+            decl: ParamDecl = loc.value
+            scope = {**env, **out}
+            if name in given:
+                value, vdoc, vpath = given[name]
+            elif decl.required:
+                self.error("E310", f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""),
+                           call_span, ctx, hint=f"add {name}: <{decl.type}>")
+                raise _Skip()
+            else:
+                vdoc, vpath = loc.doc, loc.path + ("default",)
+                value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'")
+            problem = check_type(value, decl)
+            if problem:
+                self.error("E310", f"{owner} parameter '{name}' {problem}", vdoc.span(vpath), ctx, vpath)
+                raise _Skip()
+            out[name] = value
+        return out
+
+    # -- entries -----------------------------------------------------------------------------------------------
+    def expand_entries(self, entries: list, ctx: _Ctx, base: tuple) -> None:
+        for i, entry in enumerate(entries):
+            path = base + (i,)
+            try:
+                self.expand_entry(entry, ctx, path)
+            except _Skip:
+                ctx.prev = POISON
+
+    def expand_entry(self, entry: Any, ctx: _Ctx, path: tuple) -> None:
+        doc = ctx.doc
+        if isinstance(entry, str):
+            kind, body, extra = entry, None, {}
+        elif isinstance(entry, dict):
+            if "repeat" in entry or "for" in entry:
+                return self.expand_repeat(entry, ctx, path)
+            if "if" in entry:
+                return self.expand_if(entry, ctx, path)
+            keys = [k for k in entry if k not in RESERVED_KEYS]
+            if len(keys) != 1:
+                what = "no layer or block name" if not keys else f"several: {', '.join(keys)}"
+                self.error("E201", f"an entry names one layer or block type as its key; found {what}",
+                           doc.span(path), ctx, path,
+                           hint="write '- Conv2D: {filters: 64}'; a second key is usually a missing indentation")
+                raise _Skip()
+            kind = keys[0]
+            body = entry[kind]
+            extra = {k: entry[k] for k in entry if k in RESERVED_KEYS}
+        else:
+            self.error("E201", f"an entry must be a layer or block name or a one-key mapping. Received: "
+                               f"{type_name(entry)} {entry!r}"[:200], doc.span(path), ctx, path)
+            raise _Skip()
+        kpath = path + (kind,) if isinstance(entry, dict) else path
+        if kind in registry.REGISTRY:
+            return self.expand_layer(kind, body, extra, ctx, path, kpath)
+        if kind in self.spec.blocks:
+            return self.expand_call(kind, body, extra, ctx, path, kpath)
+        choices = [*registry.REGISTRY, *self.spec.blocks]
+        self.error("E203", f"unknown layer or block type '{kind}'", doc.span(kpath, key=True), ctx, kpath,
+                   hint=did_you_mean(kind, choices) or "run `archc layers` for the layer types")
+        raise _Skip()
+
+    def split_args(self, body: Any, extra: dict, positional: str | None, ctx: _Ctx, kpath: tuple, what: str
+                   ) -> tuple[dict[str, tuple[Any, tuple]], dict[str, tuple[Any, tuple]]]:
+        """Splits an entry's arguments into (arguments, archc keys), each value with its path."""
+        args: dict[str, tuple[Any, tuple]] = {}
+        own: dict[str, tuple[Any, tuple]] = {}
+        if body is None:
+            pass
+        elif isinstance(body, dict):
+            for k, v in body.items():
+                (own if k in RESERVED_KEYS else args)[k] = (v, kpath + (k,))
+        elif positional is not None:
+            args[positional] = (body, kpath)
+        else:
+            self.error("E201", f"{what} takes a mapping of arguments. Received: {type_name(body)} {body!r}"[:200],
+                       ctx.doc.span(kpath), ctx, kpath)
+            raise _Skip()
+        path = kpath[:-1]
+        for k, v in extra.items():
+            own[k] = (v, path + (k,))
+        return args, own
+
+    def own_keys(self, own: dict, ctx: _Ctx) -> tuple[Optional[str], Optional[list[str]], Optional[str],
+                                                       Optional[Span], Optional[bool]]:
+        """Evaluates the archc keys of an entry: id, inputs, name, trainable."""
+        doc = ctx.doc
+        ident = inputs = name = trainable = None
+        name_span = None
+        if "id" in own:
+            v, p = own["id"]
+            ident = self.evaluate(v, ctx.env, doc, p, ctx, "id")
+            if not isinstance(ident, str) or not _IDENT_RE.match(ident):
+                self.error("E201", f"an id is a name like 'shortcut' (letters, digits, _). Received: id={ident!r}",
+                           doc.span(p), ctx, p)
+                raise _Skip()
+        if "inputs" in own:
+            v, p = own["inputs"]
+            val = self.evaluate(v, ctx.env, doc, p, ctx, "inputs")
+            inputs = [val] if isinstance(val, str) else val
+            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+                self.error("E201", f"inputs are references (ids): 'x' or [a, b]. Received: inputs={val!r}",
+                           doc.span(p), ctx, p)
+                raise _Skip()
+        if "name" in own:
+            v, p = own["name"]
+            name = self.evaluate(v, ctx.env, doc, p, ctx, "name")
+            name_span = doc.span(p)
+            if not isinstance(name, str) or not NAME_RE.match(name):
+                extra = " (Keras 3 does not allow '/' in layer names)" if isinstance(name, str) and "/" in name else ""
+                self.error("E321", f"a layer name uses letters, digits, '_', '.' and '-'{extra}. Received: "
+                                   f"name={name!r}", name_span, ctx, p)
+                raise _Skip()
+        if "trainable" in own:
+            v, p = own["trainable"]
+            trainable = self.evaluate(v, ctx.env, doc, p, ctx, "trainable")
+            if not isinstance(trainable, bool):
+                self.error("E201", f"trainable is true or false. Received: trainable={trainable!r}", doc.span(p),
+                           ctx, p)
+                raise _Skip()
+        return ident, inputs, name, name_span, trainable
+
+    def resolve_inputs(self, refs: Optional[list[str]], ctx: _Ctx, path: tuple) -> list[str]:
+        if refs is None:
+            if ctx.prev is None:
+                return []
+            return [ctx.prev]
+        out = []
+        for j, ref in enumerate(refs):
+            node = self.resolve_ref(ref, ctx, path + ((j,) if len(refs) > 1 or True else ()))
+            out.append(node)
+        return out
+
+    def resolve_ref(self, ref: str, ctx: _Ctx, path: tuple) -> str:
+        if ref == "_":
+            if ctx.prev is None:
+                self.error("E320", "'_' (the previous entry) has nothing before it here", ctx.doc.span(path), ctx, path)
+                raise _Skip()
+            return ctx.prev
+        parts = ref.split(".")
+        table = ctx.ids
+        handle: Optional[Handle] = None
+        for k, part in enumerate(parts):
+            if table is None or part not in table:
+                known = list(table or {})
+                where = "" if k == 0 else f" inside '{'.'.join(parts[:k])}'"
+                self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path,
+                           hint=did_you_mean(part, known) or (f"known here: {', '.join(sorted(known))}"
+                                                              if known else "give an entry `id: name` to refer to it"))
+                raise _Skip()
+            handle = table[part]
+            table = handle.inner
+        assert handle is not None
+        return handle.node
+
+    def add_node(self, draft: _Draft) -> str:
+        if len(self.order) >= MAX_LAYERS:
+            self.error("E312", f"the spec expands to more than {MAX_LAYERS} layers", draft.span, None,
+                       hint="check repeat counts; the limit protects the compiler from runaway specs")
+            raise _Abort()
+        key = f"#{len(self.order)}"
+        self.drafts[key] = draft
+        self.order.append(key)
+        return key
+
+    def expand_layer(self, op: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
+        defn = registry.REGISTRY[op]
+        doc = ctx.doc
+        if op == "Input":
+            self.error("E201", "inputs are declared under model.inputs, not as layers", doc.span(kpath, key=True),
+                       ctx, kpath)
+            raise _Skip()
+        args, own = self.split_args(body, extra, defn.positional, ctx, kpath, op)
+        ident, refs, name, name_span, trainable = self.own_keys(own, ctx)
+        values: dict[str, Any] = {}
+        failed = False
+        for k, (v, p) in args.items():
+            try:
+                values[k] = self.evaluate(v, ctx.env, doc, p, ctx, f"{op}.{k}")
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip()
+        try:
+            params = defn.params.model_validate(values)
+        except pydantic.ValidationError as e:
+            for d in pydantic_diagnostics(e, doc, kpath if isinstance(body, dict) or body is None else kpath[:-1],
+                                          defn.params):
+                msg = d.message if d.code != "E201" else f"{op}.{d.message}"
+                span = d.span
+                if d.code == "E201" and not isinstance(body, dict):
+                    span = doc.span(kpath)
+                self.diags.items.append(Diagnostic(d.code, msg, span, d.path, ctx.chain, d.hint))
+            raise _Skip()
+        inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
+        lo, hi = defn.arity
+        if not (lo <= len(inputs) and (hi is None or len(inputs) <= hi)):
+            want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
+            self.error("E322", f"{op} takes {want} input(s). Received: {len(inputs)}", doc.span(kpath, key=True), ctx,
+                       kpath, hint="list them with inputs: [a, b] (ids of earlier entries; '_' is the previous one)"
+                       if lo > 1 else None)
+            raise _Skip()
+        if POISON in inputs:
+            ctx.prev = POISON
+            if ident:
+                ctx.ids[ident] = Handle(POISON)
+            return
+        key = self.add_node(_Draft(op, params, tuple(inputs), ctx.scope, doc.span(kpath, key=True), ctx.chain, name,
+                                   name_span, ctx.trainable if trainable is None else trainable and ctx.trainable))
+        ctx.prev = key
+        if ident:
+            ctx.ids[ident] = Handle(key)
+
+    def expand_call(self, block: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
+        loc = self.spec.blocks[block]
+        bdef: BlockDef = loc.value
+        doc = ctx.doc
+        span = doc.span(kpath, key=True)
+        if block in ctx.stack:
+            cycle = " -> ".join((*ctx.stack[ctx.stack.index(block):], block))
+            self.error("E311", f"block '{block}' uses itself: {cycle}", span, ctx, kpath,
+                       hint="blocks cannot be recursive; use repeat for repetition")
+            raise _Skip()
+        if len(ctx.stack) >= MAX_BLOCK_DEPTH:
+            self.error("E312", f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", span, ctx, kpath)
+            raise _Skip()
+        args, own = self.split_args(body, extra, None, ctx, kpath, f"block '{block}'")
+        ident, refs, name, name_span, trainable = self.own_keys(own, ctx)
+        given: dict[str, tuple[Any, Document, tuple]] = {}
+        failed = False
+        for k, (v, p) in args.items():
+            if k not in bdef.params:
+                self.error("E310", f"block '{block}' has no parameter '{k}'", doc.span(p, key=True), ctx, p,
+                           hint=did_you_mean(k, [*bdef.params, *RESERVED_KEYS]) or
+                           (f"its parameters: {', '.join(bdef.params)}" if bdef.params else "it takes no parameters"))
+                failed = True
+                continue
+            try:
+                given[k] = (self.evaluate(v, ctx.env, doc, p, ctx, f"{block}.{k}"), doc, p)
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip()
+        decls = {k: Located(d, loc.doc, loc.path + ("params", k)) for k, d in bdef.params.items()}
+        bound = self.bind_params(decls, given, dict(self.globals), ctx, f"block '{block}'", span)
+        inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
+        if len(inputs) != len(bdef.inputs):
+            self.error("E322", f"block '{block}' takes {len(bdef.inputs)} input(s) ({', '.join(bdef.inputs)}). "
+                               f"Received: {len(inputs)}", span, ctx, kpath)
+            raise _Skip()
+        if name is None:
+            n = self.block_counts.get(block, 0) + 1
+            self.block_counts[block] = n
+            instance = f"{block}_{n}"
+            while ctx.scope + (instance,) in self.instance_names:
+                n += 1
+                self.block_counts[block] = n
+                instance = f"{block}_{n}"
+        else:
+            instance = name
+        scope = ctx.scope + (instance,)
+        if scope in self.instance_names:
+            first = self.instance_names[scope]
+            self.error("E321", f"block instance name '{instance}' is used twice" + (f" (first at {first})" if first
+                                                                                   else ""), name_span or span, ctx)
+            raise _Skip()
+        self.instance_names[scope] = span
+        if POISON in inputs:
+            ctx.prev = POISON
+            if ident:
+                ctx.ids[ident] = Handle(POISON)
+            return
+        env = {**self.globals, **bound, "name": instance}
+        inner = _Ctx(env=env, ids={n: Handle(i) for n, i in zip(bdef.inputs, inputs)}, prev=inputs[0] if inputs else None,
+                     scope=scope, chain=ctx.chain + (Frame(block, instance, span),), stack=ctx.stack + (block,),
+                     doc=loc.doc, trainable=ctx.trainable if trainable is None else trainable and ctx.trainable)
+        self.expand_entries(bdef.layers, inner, loc.path + ("layers",))
+        out = inner.prev
+        if bdef.output is not None:
+            try:
+                out = self.resolve_ref(self.evaluate(bdef.output, env, loc.doc, loc.path + ("output",), inner),
+                                       inner, loc.path + ("output",))
+            except _Skip:
+                out = POISON
+        if out is None:  # pragma: no cover (a block has at least one entry)
+            out = POISON
+        self.instances.append(BlockInstance(scope, block, span, tuple(inputs), out))
+        ctx.prev = out
+        if ident:
+            ctx.ids[ident] = Handle(out, inner.ids)
+
+    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
+        doc = ctx.doc
+        try:
+            rep = RepeatEntry.model_validate(entry)
+        except pydantic.ValidationError as e:
+            for d in pydantic_diagnostics(e, doc, path, RepeatEntry):
+                self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
+            raise _Skip() from None
+        if (rep.repeat is None) == (rep.for_ is None):
+            self.error("E201", "a loop has either 'repeat: N' or 'for: var' with 'in: [...]'", doc.span(path), ctx,
+                       path)
+            raise _Skip()
+        if rep.repeat is not None:
+            count = self.evaluate(rep.repeat, ctx.env, doc, path + ("repeat",), ctx, "repeat")
+            start = self.evaluate(rep.start, ctx.env, doc, path + ("start",), ctx, "start")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MAX_LAYERS:
+                self.error("E201", f"repeat takes a whole number from 0 to {MAX_LAYERS}. Received: repeat={count!r}",
+                           doc.span(path + ("repeat",)), ctx, path + ("repeat",))
+                raise _Skip()
+            if isinstance(start, bool) or not isinstance(start, int):
+                self.error("E201", f"start takes an integer. Received: start={start!r}", doc.span(path + ("start",)),
+                           ctx, path + ("start",))
+                raise _Skip()
+            var, values = rep.var, list(range(start, start + count))
+        else:
+            if rep.in_ is None:
+                self.error("E202", "missing required key 'in' (the values of the 'for' variable)", doc.span(path),
+                           ctx, path)
+                raise _Skip()
+            values = self.evaluate(rep.in_, ctx.env, doc, path + ("in",), ctx, "in")
+            if not isinstance(values, list):
+                self.error("E201", f"'in' takes a list. Received: {type_name(values)} {values!r}"[:200],
+                           doc.span(path + ("in",)), ctx, path + ("in",))
+                raise _Skip()
+            var = rep.for_
+        saved = ctx.env
+        try:
+            for v in values:
+                ctx.env = {**saved, var: v}
+                self.expand_entries(rep.layers, ctx, path + ("layers",))
+        finally:
+            ctx.env = saved
+
+    def expand_if(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
+        doc = ctx.doc
+        try:
+            cond = IfEntry.model_validate(entry)
+        except pydantic.ValidationError as e:
+            for d in pydantic_diagnostics(e, doc, path, IfEntry):
+                self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
+            raise _Skip() from None
+        value = self.evaluate(cond.if_, ctx.env, doc, path + ("if",), ctx, "if")
+        if not isinstance(value, bool):
+            self.error("E201", f"'if' needs true or false. Received: {type_name(value)} {value!r}"[:200],
+                       doc.span(path + ("if",)), ctx, path + ("if",))
+            raise _Skip()
+        if value:
+            self.expand_entries(cond.layers, ctx, path + ("layers",))
+        elif cond.else_ is not None:
+            self.expand_entries(cond.else_, ctx, path + ("else",))
+
+    # -- the model ---------------------------------------------------------------------------------------------
+    def run(self) -> Graph:
+        spec = self.spec
+        root = spec.root
+        assert root is not None
+        self.globals = self.bind_globals()
+        if spec.model is None:
+            self.error("E202", "the spec has no 'model' section (a file of blocks only can be imported, not compiled)",
+                       root.span(()))
+            raise CompileError(self.diags.items, spec.sources)
+        mdef: ModelDef = spec.model.value
+        mdoc, mpath = spec.model.doc, spec.model.path
+        ctx = _Ctx(env=dict(self.globals), ids={}, prev=None, scope=(), chain=(), stack=(), doc=mdoc)
+        input_keys = []
+        for key, decl in mdef.inputs.items():
+            p = mpath + ("inputs", key)
+            try:
+                shape = self.evaluate(decl.shape, ctx.env, mdoc, p + ("shape",), ctx, "shape")
+                params = registry.REGISTRY["Input"].params.model_validate({"shape": shape, "dtype": decl.dtype})
+            except _Skip:
+                ctx.ids[key] = Handle(POISON)
+                continue
+            except pydantic.ValidationError as e:
+                for d in pydantic_diagnostics(e, mdoc, p, registry.REGISTRY["Input"].params):
+                    self.diags.items.append(Diagnostic(d.code, "input " + d.message, d.span, d.path))
+                ctx.ids[key] = Handle(POISON)
+                continue
+            name = decl.name or key
+            if not NAME_RE.match(name):
+                self.error("E321", f"invalid input name {name!r}", mdoc.span(p, key=True), ctx, p)
+                continue
+            node = self.add_node(_Draft("Input", params, (), (), mdoc.span(p, key=True), (), name,
+                                        mdoc.span(p, key=True), True))
+            ctx.ids[key] = Handle(node)
+            input_keys.append(node)
+        ctx.prev = ctx.ids[next(iter(mdef.inputs))].node if mdef.inputs else None
+        try:
+            self.expand_entries(mdef.layers, ctx, mpath + ("layers",))
+        except _Abort:
+            raise CompileError(self.diags.items, spec.sources) from None
+        outs: list[str] = []
+        if mdef.outputs is None:
+            outs = [ctx.prev] if ctx.prev else []
+        else:
+            refs = [mdef.outputs] if isinstance(mdef.outputs, str) else mdef.outputs
+            for j, r in enumerate(refs):
+                p = mpath + ("outputs",) + ((j,) if not isinstance(mdef.outputs, str) else ())
+                try:
+                    ref = self.evaluate(r, ctx.env, mdoc, p, ctx, "outputs")
+                    outs.append(self.resolve_ref(ref, ctx, p))
+                except _Skip:
+                    outs.append(POISON)
+        if self.diags:
+            raise CompileError(self.diags.items, spec.sources)
+        return self.finish(input_keys, outs)
+
+    def bind_globals(self) -> dict[str, Any]:
+        """Evaluates the spec's parameters in order, applying --set overrides."""
+        spec = self.spec
+        given: dict[str, tuple[Any, Document, tuple]] = {}
+        for k, v in self.overrides.items():
+            if k not in spec.params:
+                self.error("E330", f"--set {k}: the spec has no parameter '{k}'", None,
+                           hint=did_you_mean(k, spec.params) or (f"its parameters: {', '.join(spec.params)}"
+                                                                 if spec.params else "it declares no parameters"))
+                continue
+            given[k] = (v, spec.root, ("<--set>", k))  # type: ignore[arg-type]
+        if self.diags:
+            raise CompileError(self.diags.items, spec.sources)
+        try:
+            return self.bind_params(spec.params, given, {}, None, "the spec", None)
+        except _Skip:
+            raise CompileError(self.diags.items, spec.sources) from None
+
+    def finish(self, input_keys: list[str], outs: list[str]) -> Graph:
+        """Names every node, checks names and reachability, and freezes the graph."""
+        names: dict[str, str] = {}
+        taken: dict[str, _Draft] = {}
+        for key in self.order:
+            d = self.drafts[key]
+            if d.name is not None:
+                if d.name in taken:
+                    first = taken[d.name]
+                    self.error("E321", f"layer name '{d.name}' is used twice (first at {first.name_span or first.span})",
+                               d.name_span or d.span, None, hint="names must be unique in a model")
+                    self.diags.items[-1] = Diagnostic("E321", self.diags.items[-1].message, d.name_span or d.span,
+                                                      chain=d.chain, hint="names must be unique in a model")
+                    continue
+                taken[d.name] = d
+                names[key] = d.name
+        counters: dict[str, int] = {}
+        for key in self.order:
+            d = self.drafts[key]
+            if key in names:
+                continue
+            stem = "input_layer" if d.op == "Input" else registry.default_name(d.op)
+            while True:
+                n = counters.get(stem, 0)
+                counters[stem] = n + 1
+                cand = stem if n == 0 else f"{stem}_{n}"
+                if cand not in taken:
+                    break
+            taken[cand] = d
+            names[key] = cand
+        if self.diags:
+            raise CompileError(self.diags.items, self.spec.sources)
+        # reachability: everything must feed an output
+        live: set[str] = set()
+        todo = [o for o in outs if o != POISON]
+        while todo:
+            k = todo.pop()
+            if k in live:
+                continue
+            live.add(k)
+            todo.extend(self.drafts[k].inputs)
+        for key in self.order:
+            if key not in live:
+                d = self.drafts[key]
+                self.diags.add("E403", f"the output of layer '{names[key]}' ({d.op}) is never used", d.span,
+                               chain=d.chain, hint="feed it to another entry with inputs: [...] or list it in "
+                                                   "model.outputs")
+        if self.diags:
+            raise CompileError(self.diags.items, self.spec.sources)
+        nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
+                           d.trainable) for k, d in ((k, self.drafts[k]) for k in self.order))
+        blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
+                       for b in self.instances)
+        return Graph(self.spec.name, nodes, tuple(names[k] for k in input_keys), tuple(names[o] for o in outs),
+                     blocks)
+
+
+class _Skip(Exception):
+    """Abandons the current entry (its error is recorded); later entries go on."""
+
+
+def check_type(value: Any, decl: ParamDecl) -> str | None:
+    """Returns what is wrong with ``value`` for the declared type, or None."""
+    t = decl.type
+    ok = True
+    if t == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif t == "float" or t == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif t == "bool":
+        ok = isinstance(value, bool)
+    elif t == "str":
+        ok = isinstance(value, str)
+    elif t == "list":
+        ok = isinstance(value, list)
+    elif t == "int_list":
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    elif t == "shape":
+        ok = isinstance(value, list) and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+                                             for v in value)
+    if not ok:
+        return f"expects {t}. Received: {type_name(value)} {value!r}"[:200]
+    if decl.choices is not None and value not in decl.choices:
+        return f"must be one of {decl.choices}. Received: {value!r}"[:200]
+    return None
+
+
+def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph:
+    """Expands a resolved spec into an IR graph.
+
+    Raises:
+        CompileError: every independent problem, each at its position with its chain of block calls.
+    """
+    return Expander(spec, dict(overrides or {})).run()

@@ -1,0 +1,714 @@
+"""The expression language of specs: parsed and evaluated here, never by Python's ``eval``.
+
+In a spec, a string value is
+  * ``$name`` or ``${expr}`` alone: replaced by the expression's value, keeping its type (``filters: ${F * 4}``);
+  * text with ``${expr}`` inside: a template; each expression is formatted into the text
+    (``name: res${stage}${'abcdef'[i]}_branch2a``);
+  * anything else: a plain string. ``$$`` stands for a literal ``$``.
+
+Expressions have literals (ints, floats, 'strings', [lists], true/false/none), variables, arithmetic
+(``+ - * / // % **``), comparisons (chained), ``and or not``, the conditional ``a if cond else b``, indexing and slicing
+(``xs[0]``, ``xs[1:]``, ``'abc'[i]``) and a few pure functions (see ``FUNCTIONS``). Every operation is bounded: no
+value may grow past ``MAX_LEN`` items or ``MAX_INT`` in magnitude, so a spec cannot make the compiler hang.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+MAX_INT = 2**63
+MAX_LEN = 100_000
+MAX_SOURCE = 4_000
+MAX_DEPTH = 60
+
+
+class ExprError(Exception):
+    """An error in an expression, with the offset and length of the culprit inside the expression's string."""
+
+    def __init__(self, code: str, message: str, offset: int = 0, length: int = 1, hint: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.offset = offset
+        self.length = max(1, length)
+        self.hint = hint
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)
+  | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\*\*|//|==|!=|<=|>=|[-+*/%<>()\[\],:.{}])
+""", re.VERBOSE)
+
+_KEYWORDS = {"and", "or", "not", "if", "else", "in", "true", "false", "none", "True", "False", "None"}
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    kind: str  # num, str, name, op, end
+    text: str
+    pos: int
+
+
+def tokenize(src: str, start: int = 0, stop_at_brace: bool = False) -> tuple[list[Tok], int]:
+    """Tokenizes ``src`` from ``start``. With ``stop_at_brace``, stops at a ``}`` outside brackets and returns its
+    position (for ``${...}`` in templates)."""
+    toks: list[Tok] = []
+    pos = start
+    depth = 0
+    while pos < len(src):
+        m = _TOKEN.match(src, pos)
+        if not m:
+            raise ExprError("E300", f"unexpected character {src[pos]!r} in expression", pos)
+        kind = m.lastgroup
+        text = m.group()
+        if kind != "ws":
+            if kind == "op" and text in "([":
+                depth += 1
+            elif kind == "op" and text in ")]":
+                depth -= 1
+            elif kind == "op" and text == "}" and stop_at_brace and depth <= 0:
+                toks.append(Tok("end", "", pos))
+                return toks, pos
+            elif kind == "op" and text in "{}":
+                raise ExprError("E300", f"unexpected {text!r} in expression", pos)
+            toks.append(Tok(kind, text, pos))  # type: ignore[arg-type]
+        pos = m.end()
+    if stop_at_brace:
+        raise ExprError("E300", "'${' is not closed by '}'", start - 2, 2)
+    toks.append(Tok("end", "", pos))
+    return toks, pos
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# AST: tuples (kind, pos, ...) evaluated by one function; small and fast.
+# ---------------------------------------------------------------------------------------------------------------
+
+class _Parser:
+    def __init__(self, toks: list[Tok]):
+        self.toks = toks
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> Tok:
+        return self.toks[self.i]
+
+    def take(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def accept(self, text: str) -> Tok | None:
+        t = self.peek()
+        if t.text == text and t.kind in ("op", "name"):
+            self.i += 1
+            return t
+        return None
+
+    def expect(self, text: str) -> Tok:
+        t = self.peek()
+        if t.text != text:
+            got = repr(t.text) if t.kind != "end" else "the end of the expression"
+            raise ExprError("E300", f"expected {text!r}, found {got}", t.pos, len(t.text) or 1)
+        return self.take()
+
+    def parse(self) -> tuple:
+        node = self.expr()
+        t = self.peek()
+        if t.kind != "end":
+            raise ExprError("E300", f"unexpected {t.text!r} after the expression", t.pos, len(t.text))
+        return node
+
+    def expr(self) -> tuple:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", self.peek().pos)
+        node = self.or_()
+        if self.peek().text == "if" and self.peek().kind == "name":
+            pos = self.take().pos
+            cond = self.or_()
+            self.expect("else")
+            other = self.expr()
+            node = ("if", pos, cond, node, other)
+        self.depth -= 1
+        return node
+
+    def or_(self) -> tuple:
+        node = self.and_()
+        while (t := self.accept("or")):
+            node = ("or", t.pos, node, self.and_())
+        return node
+
+    def and_(self) -> tuple:
+        node = self.not_()
+        while (t := self.accept("and")):
+            node = ("and", t.pos, node, self.not_())
+        return node
+
+    def not_(self) -> tuple:
+        if (t := self.accept("not")):
+            return ("not", t.pos, self.not_())
+        return self.compare()
+
+    def compare(self) -> tuple:
+        first = self.arith()
+        ops = []
+        while True:
+            t = self.peek()
+            if t.kind == "op" and t.text in ("==", "!=", "<", "<=", ">", ">="):
+                self.take()
+                ops.append((t.text, t.pos, self.arith()))
+            elif t.kind == "name" and t.text == "in":
+                self.take()
+                ops.append(("in", t.pos, self.arith()))
+            elif t.kind == "name" and t.text == "not" and self.toks[self.i + 1].text == "in":
+                self.take()
+                self.take()
+                ops.append(("not in", t.pos, self.arith()))
+            else:
+                break
+        return ("cmp", first[1], first, tuple(ops)) if ops else first
+
+    def arith(self) -> tuple:
+        node = self.term()
+        while (t := self.peek()).kind == "op" and t.text in ("+", "-"):
+            self.take()
+            node = ("bin", t.pos, t.text, node, self.term())
+        return node
+
+    def term(self) -> tuple:
+        node = self.unary()
+        while (t := self.peek()).kind == "op" and t.text in ("*", "/", "//", "%"):
+            self.take()
+            node = ("bin", t.pos, t.text, node, self.unary())
+        return node
+
+    def unary(self) -> tuple:
+        t = self.peek()
+        if t.kind == "op" and t.text in ("-", "+"):
+            self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", t.pos)
+            node = ("neg" if t.text == "-" else "pos", t.pos, self.unary())
+            self.depth -= 1
+            return node
+        return self.power()
+
+    def power(self) -> tuple:
+        node = self.postfix()
+        if (t := self.peek()).kind == "op" and t.text == "**":
+            self.take()
+            node = ("bin", t.pos, "**", node, self.unary())
+        return node
+
+    def postfix(self) -> tuple:
+        node = self.atom()
+        while True:
+            t = self.peek()
+            if t.kind == "op" and t.text == "[":
+                self.take()
+                lo = hi = None
+                is_slice = False
+                if self.peek().text != ":":
+                    lo = self.expr()
+                if self.accept(":"):
+                    is_slice = True
+                    if self.peek().text != "]":
+                        hi = self.expr()
+                self.expect("]")
+                node = ("slice", t.pos, node, lo, hi) if is_slice else ("index", t.pos, node, lo)
+            elif t.kind == "op" and t.text == "(":
+                if node[0] != "var":
+                    raise ExprError("E300", "only the built-in functions can be called", t.pos)
+                self.take()
+                args = []
+                if self.peek().text != ")":
+                    args.append(self.expr())
+                    while self.accept(","):
+                        if self.peek().text == ")":
+                            break
+                        args.append(self.expr())
+                self.expect(")")
+                node = ("call", node[1], node[2], tuple(args))
+            elif t.kind == "op" and t.text == ".":
+                self.take()
+                key = self.take()
+                if key.kind != "name":
+                    raise ExprError("E300", "expected a key name after '.'", key.pos, len(key.text) or 1)
+                node = ("attr", key.pos, node, key.text)
+            else:
+                return node
+
+    def atom(self) -> tuple:
+        t = self.take()
+        if t.kind == "num":
+            if re.fullmatch(r"\d+", t.text):
+                if len(t.text) > 19:
+                    raise ExprError("E302", "integer literal is too large", t.pos, len(t.text))
+                return ("const", t.pos, int(t.text))
+            return ("const", t.pos, float(t.text))
+        if t.kind == "str":
+            return ("const", t.pos, _unescape(t.text[1:-1], t.pos))
+        if t.kind == "name":
+            if t.text in ("true", "True"):
+                return ("const", t.pos, True)
+            if t.text in ("false", "False"):
+                return ("const", t.pos, False)
+            if t.text in ("none", "None"):
+                return ("const", t.pos, None)
+            if t.text in _KEYWORDS:
+                raise ExprError("E300", f"unexpected keyword {t.text!r}", t.pos, len(t.text))
+            return ("var", t.pos, t.text)
+        if t.kind == "op" and t.text == "(":
+            node = self.expr()
+            self.expect(")")
+            return node
+        if t.kind == "op" and t.text == "[":
+            items = []
+            if self.peek().text != "]":
+                items.append(self.expr())
+                while self.accept(","):
+                    if self.peek().text == "]":
+                        break
+                    items.append(self.expr())
+            self.expect("]")
+            return ("list", t.pos, tuple(items))
+        if t.kind == "end":
+            raise ExprError("E300", "expected a value, found the end of the expression", t.pos)
+        raise ExprError("E300", f"expected a value, found {t.text!r}", t.pos, len(t.text))
+
+
+def _unescape(s: str, pos: int) -> str:
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            out.append({"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}.get(n, "\\" + n))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def parse_expression(src: str) -> tuple:
+    """Parses an expression into its syntax tree (cached: templates repeat)."""
+    if len(src) > MAX_SOURCE:
+        raise ExprError("E300", f"expression is longer than {MAX_SOURCE} characters", 0)
+    toks, _ = tokenize(src)
+    return _Parser(toks).parse()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------------------------
+
+def _check(value: Any, pos: int) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if abs(value) >= MAX_INT:
+            raise ExprError("E302", f"integer result exceeds {MAX_INT}", pos)
+    elif isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ExprError("E302", "result is not a finite number", pos)
+    elif isinstance(value, (str, list, dict)):
+        if len(value) > MAX_LEN:
+            raise ExprError("E302", f"result is longer than {MAX_LEN} items", pos)
+    return value
+
+
+def type_name(v: Any) -> str:
+    """The spec-language name of a value's type."""
+    if v is None:
+        return "none"
+    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}.get(
+        type(v), type(v).__name__)
+
+
+def _num(v: Any, pos: int, op: str) -> int | float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ExprError("E302", f"'{op}' needs numbers. Received: {type_name(v)} {_short(v)}", pos)
+    return v
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _int(v: Any, pos: int, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ExprError("E302", f"{what} must be an integer. Received: {type_name(v)} {_short(v)}", pos)
+    return v
+
+
+def _binop(op: str, a: Any, b: Any, pos: int) -> Any:
+    if op == "+":
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if isinstance(a, list) and isinstance(b, list):
+            return a + b
+        return _num(a, pos, op) + _num(b, pos, op)
+    if op == "*":
+        if isinstance(a, (str, list)) or isinstance(b, (str, list)):
+            seq, n = (a, b) if isinstance(a, (str, list)) else (b, a)
+            n = _int(n, pos, "a repeat count")
+            if len(seq) * max(n, 0) > MAX_LEN:
+                raise ExprError("E302", f"result is longer than {MAX_LEN} items", pos)
+            return seq * n
+        return _num(a, pos, op) * _num(b, pos, op)
+    a, b = _num(a, pos, op), _num(b, pos, op)
+    if op == "-":
+        return a - b
+    if op in ("/", "//", "%"):
+        if b == 0:
+            raise ExprError("E302", "division by zero", pos)
+        return a / b if op == "/" else a // b if op == "//" else a % b
+    if op == "**":
+        if isinstance(b, int) and abs(b) > 256 or isinstance(b, float) and abs(b) > 1024:
+            raise ExprError("E302", "exponent is too large (at most 256)", pos)
+        if isinstance(a, int) and isinstance(b, int) and b < 0:
+            return float(a) ** b if a != 0 else _zero_div(pos)
+        try:
+            r = a ** b
+        except (OverflowError, ZeroDivisionError) as e:
+            raise ExprError("E302", f"cannot compute power: {e}", pos) from None
+        if isinstance(r, complex):
+            raise ExprError("E302", "power of a negative number to a fractional exponent", pos)
+        return r
+    raise ExprError("E300", f"unknown operator {op}", pos)  # pragma: no cover
+
+
+def _zero_div(pos: int) -> Any:
+    raise ExprError("E302", "division by zero", pos)
+
+
+def _compare(op: str, a: Any, b: Any, pos: int) -> bool:
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op in ("in", "not in"):
+        if not isinstance(b, (list, str)) or (isinstance(b, str) and not isinstance(a, str)):
+            raise ExprError("E302", f"'{op}' needs a list or a string on its right. Received: {type_name(b)}", pos)
+        return (a in b) if op == "in" else (a not in b)
+    try:
+        if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+            raise TypeError
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
+    except TypeError:
+        raise ExprError("E302", f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'", pos) from None
+
+
+def _f_range(pos: int, *args: Any) -> list[int]:
+    if not 1 <= len(args) <= 3:
+        raise ExprError("E302", "range() takes 1 to 3 integers", pos)
+    ints = [_int(a, pos, "a range() argument") for a in args]
+    r = range(*ints)
+    if len(r) > MAX_LEN:
+        raise ExprError("E302", f"range() is longer than {MAX_LEN} items", pos)
+    return list(r)
+
+
+def _f_len(pos: int, x: Any) -> int:
+    if not isinstance(x, (list, str)):
+        raise ExprError("E302", f"len() needs a list or a string. Received: {type_name(x)}", pos)
+    return len(x)
+
+
+def _f_minmax(fn: Callable) -> Callable:
+    def f(pos: int, *args: Any) -> Any:
+        items = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        if not items:
+            raise ExprError("E302", f"{fn.__name__}() of nothing", pos)
+        for x in items:
+            _num(x, pos, fn.__name__ + "()")
+        return fn(items)
+    return f
+
+
+def _f_sum(pos: int, xs: Any) -> Any:
+    if not isinstance(xs, list):
+        raise ExprError("E302", f"sum() needs a list. Received: {type_name(xs)}", pos)
+    total: int | float = 0
+    for x in xs:
+        total += _num(x, pos, "sum()")
+    return total
+
+
+def _f_str(pos: int, x: Any) -> str:
+    return _to_text(x)
+
+
+def _f_int(pos: int, x: Any) -> int:
+    if isinstance(x, str):
+        if not re.fullmatch(r"\s*[-+]?\d{1,19}\s*", x):
+            raise ExprError("E302", f"int() cannot read {x!r} as an integer", pos)
+        return int(x)
+    v = _num(x, pos, "int()")
+    return int(v)
+
+
+def _f_float(pos: int, x: Any) -> float:
+    if isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            raise ExprError("E302", f"float() cannot read {x!r} as a number", pos) from None
+    return float(_num(x, pos, "float()"))
+
+
+def _f_abs(pos: int, x: Any) -> Any:
+    return abs(_num(x, pos, "abs()"))
+
+
+def _f_round(pos: int, x: Any, nd: Any = None) -> Any:
+    v = _num(x, pos, "round()")
+    return round(v) if nd is None else round(v, _int(nd, pos, "round()'s digits"))
+
+
+def _f_format(pos: int, x: Any, spec: Any) -> str:
+    if not isinstance(spec, str) or not re.fullmatch(r"[<>^=]?[+\- ]?0?\d{0,2}(\.\d{1,2})?[bdoxXeEfFgG%s]?", spec):
+        raise ExprError("E302", f"format() takes a short format spec like '02d' or '.3f'. Received: {spec!r}", pos)
+    try:
+        return format(x, spec)
+    except (ValueError, TypeError) as e:
+        raise ExprError("E302", f"format(): {e}", pos) from None
+
+
+def _f_zip(pos: int, *xs: Any) -> list:
+    for x in xs:
+        if not isinstance(x, list):
+            raise ExprError("E302", f"zip() needs lists. Received: {type_name(x)}", pos)
+    return [list(t) for t in zip(*xs)]
+
+
+def _f_enumerate(pos: int, xs: Any) -> list:
+    if not isinstance(xs, list):
+        raise ExprError("E302", f"enumerate() needs a list. Received: {type_name(xs)}", pos)
+    return [[i, x] for i, x in enumerate(xs)]
+
+
+#: The functions expressions may call, with their documentation.
+FUNCTIONS: dict[str, tuple[Callable, str]] = {
+    "len": (_f_len, "len(xs): length of a list or string"),
+    "min": (_f_minmax(min), "min(a, b, ...) or min(xs)"),
+    "max": (_f_minmax(max), "max(a, b, ...) or max(xs)"),
+    "sum": (_f_sum, "sum(xs): sum of a list of numbers"),
+    "range": (_f_range, "range(n), range(a, b), range(a, b, step): a list of integers"),
+    "str": (_f_str, "str(x): x as text"),
+    "int": (_f_int, "int(x): x as an integer (truncates floats)"),
+    "float": (_f_float, "float(x): x as a float"),
+    "abs": (_f_abs, "abs(x)"),
+    "round": (_f_round, "round(x) or round(x, digits)"),
+    "format": (_f_format, "format(x, spec): x formatted with a short spec, e.g. format(i, '02d')"),
+    "zip": (_f_zip, "zip(xs, ys, ...): a list of [x, y, ...] lists"),
+    "enumerate": (_f_enumerate, "enumerate(xs): a list of [index, x] lists"),
+}
+
+
+def _to_text(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(repr(x) if isinstance(x, str) else _to_text(x) for x in v) + "]"
+    return str(v)
+
+
+def evaluate(node: tuple, env: Mapping[str, Any]) -> Any:
+    """Evaluates a syntax tree in ``env``. Raises ExprError with the position of the failing operation."""
+    kind = node[0]
+    pos = node[1]
+    if kind == "const":
+        return node[2]
+    if kind == "var":
+        name = node[2]
+        if name in env:
+            return env[name]
+        from .diagnostics import did_you_mean
+        raise ExprError("E301", f"unknown variable '{name}'", pos, len(name),
+                        hint=did_you_mean(name, [k for k in env if not k.startswith("_")]))
+    if kind == "bin":
+        return _check(_binop(node[2], evaluate(node[3], env), evaluate(node[4], env), pos), pos)
+    if kind == "neg":
+        return -_num(evaluate(node[2], env), pos, "-")
+    if kind == "pos":
+        return _num(evaluate(node[2], env), pos, "+")
+    if kind == "not":
+        return not _truth(evaluate(node[2], env), pos)
+    if kind == "and":
+        left = evaluate(node[2], env)
+        return evaluate(node[3], env) if _truth(left, pos) else left
+    if kind == "or":
+        left = evaluate(node[2], env)
+        return left if _truth(left, pos) else evaluate(node[3], env)
+    if kind == "if":
+        return evaluate(node[3], env) if _truth(evaluate(node[2], env), pos) else evaluate(node[4], env)
+    if kind == "cmp":
+        left = evaluate(node[2], env)
+        for op, opos, rnode in node[3]:
+            right = evaluate(rnode, env)
+            if not _compare(op, left, right, opos):
+                return False
+            left = right
+        return True
+    if kind == "list":
+        return _check([evaluate(n, env) for n in node[2]], pos)
+    if kind == "index":
+        seq = evaluate(node[2], env)
+        idx = evaluate(node[3], env)
+        if isinstance(seq, dict):
+            if idx not in seq:
+                raise ExprError("E302", f"the mapping has no key {idx!r}", pos)
+            return seq[idx]
+        if not isinstance(seq, (list, str)):
+            raise ExprError("E302", f"only lists, strings and mappings can be indexed. Received: {type_name(seq)}",
+                            pos)
+        i = _int(idx, pos, "an index")
+        if not -len(seq) <= i < len(seq):
+            raise ExprError("E302", f"index {i} is out of range for a {type_name(seq)} of length {len(seq)}", pos)
+        return seq[i]
+    if kind == "attr":
+        obj = evaluate(node[2], env)
+        key = node[3]
+        if not isinstance(obj, dict):
+            raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
+                            len(key))
+        if key not in obj:
+            from .diagnostics import did_you_mean
+            raise ExprError("E302", f"the mapping has no key '{key}'", pos, len(key),
+                            hint=did_you_mean(key, obj) or f"its keys: {', '.join(map(str, obj))}")
+        return obj[key]
+    if kind == "slice":
+        seq = evaluate(node[2], env)
+        if not isinstance(seq, (list, str)):
+            raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
+        lo = None if node[3] is None else _int(evaluate(node[3], env), pos, "a slice bound")
+        hi = None if node[4] is None else _int(evaluate(node[4], env), pos, "a slice bound")
+        return seq[lo:hi]
+    if kind == "call":
+        name = node[2]
+        if name not in FUNCTIONS:
+            from .diagnostics import did_you_mean
+            raise ExprError("E301", f"unknown function '{name}'", pos, len(name),
+                            hint=did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+        args = [evaluate(a, env) for a in node[3]]
+        fn = FUNCTIONS[name][0]
+        try:
+            return _check(fn(pos, *args), pos)
+        except TypeError:
+            raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}", pos) from None
+    raise ExprError("E300", f"unknown expression node {kind}", pos)  # pragma: no cover
+
+
+def _truth(v: Any, pos: int) -> bool:
+    if isinstance(v, (bool, int, float, str, list, dict)) or v is None:
+        return bool(v)
+    raise ExprError("E302", f"cannot use {type_name(v)} as a condition", pos)  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Strings in specs: literal, whole expression, or template
+# ---------------------------------------------------------------------------------------------------------------
+
+_WHOLE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+
+@lru_cache(maxsize=8192)
+def compile_string(s: str) -> tuple:
+    """Classifies a spec string: ``("lit", text)``, ``("expr", ast, offset)`` or ``("tmpl", parts)`` where parts are
+    ``str`` or ``(ast, offset)``. Offsets locate expressions inside ``s`` for error positions."""
+    if "$" not in s:
+        return ("lit", s)
+    m = _WHOLE_VAR.fullmatch(s)
+    if m:
+        toks, _ = tokenize(s, 1)
+        return ("expr", _Parser(toks).parse(), 0)
+    parts: list = []
+    buf = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c != "$":
+            buf.append(c)
+            i += 1
+            continue
+        nxt = s[i + 1] if i + 1 < len(s) else ""
+        if nxt == "$":
+            buf.append("$")
+            i += 2
+            continue
+        if nxt == "{":
+            toks, end = tokenize(s, i + 2, stop_at_brace=True)
+            try:
+                ast = _Parser(toks).parse()
+            except ExprError:
+                raise
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append((ast, 0))
+            i = end + 1
+            continue
+        m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(s, i + 1)
+        if m:
+            raise ExprError("E300", f"write '${{{m.group()}}}' inside text (or '$$' for a literal '$')", i,
+                            m.end() - i)
+        raise ExprError("E300", "a '$' must start '${expression}' or '$name' (write '$$' for a literal '$')", i)
+    if buf:
+        parts.append("".join(buf))
+    if len(parts) == 1 and isinstance(parts[0], tuple) and s.startswith("${") and s.endswith("}"):
+        return ("expr", parts[0][0], 0)
+    return ("tmpl", tuple(parts))
+
+
+def has_expression(value: Any) -> bool:
+    """True when ``value`` (a string) would be evaluated rather than taken literally."""
+    return isinstance(value, str) and "$" in value
+
+
+def evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
+    """Evaluates one spec string in ``env`` (see the module docstring)."""
+    kind, *rest = compile_string(s)
+    if kind == "lit":
+        return rest[0]
+    if kind == "expr":
+        return evaluate(rest[0], env)
+    out = []
+    for part in rest[0]:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            out.append(_to_text(evaluate(part[0], env)))
+    text = "".join(out)
+    if len(text) > MAX_LEN:
+        raise ExprError("E302", f"result is longer than {MAX_LEN} characters", 0)
+    return text
+
+
+def evaluate_data(value: Any, env: Mapping[str, Any]) -> Any:
+    """Evaluates every string inside plain data (lists and dicts are walked)."""
+    if isinstance(value, str):
+        return evaluate_string(value, env)
+    if isinstance(value, list):
+        return [evaluate_data(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: evaluate_data(v, env) for k, v in value.items()}
+    return value

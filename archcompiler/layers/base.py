@@ -1,0 +1,339 @@
+"""The layer registry's building blocks: LayerDef, shared argument types, and the registry itself.
+
+A layer type is defined in exactly one place: a :class:`LayerDef` holding its parameters (one pydantic model whose
+field names and defaults are Keras's), its shape rule, its parameter-count and FLOP rules, and the Keras class it
+builds. Nothing here imports Keras: the Keras backend turns ``keras_config()`` into a layer lazily.
+
+Shapes exclude the batch dimension. A dimension is an ``int`` or ``None`` (unknown). Axis arguments keep Keras's
+meaning (axis 0 is the batch, -1 the last axis); :func:`resolve_axis` maps them onto batch-less shapes.
+
+FLOP convention (see docs/spec-language.md): the figure TensorFlow's profiler (``float_operation()`` options) reports
+for the frozen inference graph of the Keras model on a batch of one. The rules reproduce it exactly, including its
+quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the profiler. Per layer:
+
+* Conv2D/Conv1D: ``2 * kh * kw * (Cin / groups)`` per output element, plus one add per output element for the bias.
+  A dilated convolution runs as space-to-batch + convolution, so the profiler counts the padded space-to-batch
+  output (per axis ``d * (ceil(P / d) - k + 1)`` positions, ``P`` the input padded for ``same``/``causal``) instead
+  of the true output size; the rules count the same.
+* DepthwiseConv2D: ``2 * kh * kw`` per output element (+ bias); SeparableConv2D: that plus a 1x1 Conv2D.
+* Dense: ``2 * Cin`` per output element, plus the bias add.
+* Fused activations (``activation=...``) count as the Activation layer of the same name
+  (:func:`archcompiler.layers.activations.activation_flops`): ReLU, sigmoid, tanh, ELU ... count 0; softmax 5 per
+  element; swish/silu 2; gelu 4; hard_sigmoid 2; hard_swish 3; mish 1.
+* BatchNormalization: ``2N + 5C`` (+``C`` with ``scale``); LayerNormalization: ``9N + 4M`` with ``M`` normalised
+  groups (fewer without center/scale); pooling: window area per output element; GlobalAveragePooling: one per input
+  element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum ...: one
+  per output element per extra input; Rescaling: 2 per element.
+
+Known deviation: a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see
+into, so it reports 0 for the whole layer; archc counts the real work (``2 * kh * kw * Cin / groups`` per output
+element plus bias adds).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+Dim = Optional[int]
+Shape = tuple[Dim, ...]
+
+#: Largest integer accepted for any size-like argument (filters, units, kernel sizes ...).
+MAX_SIZE = 1 << 24
+
+
+class ShapeError(ValueError):
+    """Raised by a shape rule when its inputs cannot go through the layer. The message is for people."""
+
+    def __init__(self, message: str, code: str = "E400"):
+        super().__init__(message)
+        self.code = code
+
+
+class LayerParams(BaseModel):
+    """Base of every layer's parameter model: unknown keys are errors; values are already evaluated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    #: Keys that are archc's own, not Keras arguments (never passed to Keras).
+    archc_keys: ClassVar[tuple[str, ...]] = ()
+
+    def keras_config(self) -> dict[str, Any]:
+        """Keyword arguments for the Keras class, as plain data (initializers/regularizers as config dicts)."""
+        out = {}
+        for k in type(self).model_fields:
+            if k in self.archc_keys:
+                continue
+            v = getattr(self, k)
+            out[k] = v.keras_config() if hasattr(v, "keras_config") else v
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared argument types
+# ---------------------------------------------------------------------------------------------------------------
+
+PositiveInt = Annotated[int, Field(ge=1, le=MAX_SIZE, strict=True)]
+NonNegativeInt = Annotated[int, Field(ge=0, le=MAX_SIZE, strict=True)]
+
+
+def _to_pair(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return (v, v)
+    if isinstance(v, list):
+        return tuple(v)
+    return v
+
+
+#: ``3`` or ``[3, 3]``, normalised to a pair of positive integers.
+IntPair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_to_pair)]
+
+
+def _to_padding2d(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return ((v, v), (v, v))
+    if isinstance(v, (list, tuple)) and len(v) == 2:
+        return tuple((x, x) if isinstance(x, int) and not isinstance(x, bool) else tuple(x) if isinstance(x, list) else x
+                     for x in v)
+    return v
+
+
+#: ZeroPadding2D's ``padding``: ``3``, ``[1, 2]`` (symmetric per axis) or ``[[top, bottom], [left, right]]``.
+Padding2D = Annotated[
+    tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]],
+    BeforeValidator(_to_padding2d),
+]
+
+PaddingMode = Literal["valid", "same"]
+
+#: A float argument (an int is accepted; a bool or a string is not).
+Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+
+#: A Keras axis: 0 is the batch axis, negative values count from the end.
+Axis = Annotated[int, Field(strict=True, ge=-9, le=9)]
+
+#: ``data_format``: archc builds channels-last models only.
+DataFormat = Optional[Literal["channels_last"]]
+
+ActivationName = Literal[
+    "linear", "relu", "relu6", "sigmoid", "softmax", "tanh", "elu", "selu", "softplus", "softsign", "swish",
+    "silu", "gelu", "hard_sigmoid", "hard_swish", "hard_silu", "exponential", "leaky_relu", "mish", "log_softmax",
+]
+
+InitializerName = Literal[
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros", "ones",
+    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "variance_scaling", "constant", "identity",
+]
+
+_INITIALIZER_CLASSES = {
+    "glorot_uniform": "GlorotUniform", "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform",
+    "he_normal": "HeNormal", "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "zeros": "Zeros",
+    "ones": "Ones", "random_normal": "RandomNormal", "random_uniform": "RandomUniform",
+    "truncated_normal": "TruncatedNormal", "orthogonal": "Orthogonal", "variance_scaling": "VarianceScaling",
+    "constant": "Constant", "identity": "Identity",
+}
+
+
+class InitializerArgs(BaseModel):
+    """Arguments of a Keras initializer (only those that apply to the named initializer are passed on)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = None
+    mean: Optional[float] = None
+    stddev: Optional[float] = None
+    minval: Optional[float] = None
+    maxval: Optional[float] = None
+    value: Optional[float] = None
+    gain: Optional[float] = None
+    scale: Optional[float] = None
+    mode: Optional[Literal["fan_in", "fan_out", "fan_avg"]] = None
+    distribution: Optional[Literal["truncated_normal", "untruncated_normal", "uniform"]] = None
+
+
+def _to_initializer(v: Any) -> Any:
+    if isinstance(v, str):
+        return {"name": v}
+    if isinstance(v, dict) and len(v) == 1 and "name" not in v:
+        (name, args), = v.items()
+        return {"name": name, "args": args if args is not None else {}}
+    return v
+
+
+class Initializer(BaseModel):
+    """``glorot_uniform`` or ``{glorot_uniform: {seed: 0}}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: InitializerName
+    args: InitializerArgs = InitializerArgs()
+
+    def keras_config(self) -> Any:
+        cfg = self.args.model_dump(exclude_none=True)
+        if not cfg:
+            return self.name
+        return {"class_name": _INITIALIZER_CLASSES[self.name], "config": cfg}
+
+
+InitializerArg = Annotated[Initializer, BeforeValidator(_to_initializer)]
+
+
+def _to_regularizer(v: Any) -> Any:
+    if isinstance(v, str):
+        return {v: 0.01}
+    return v
+
+
+class Regularizer(BaseModel):
+    """``{l2: 1e-4}``, ``{l1: 1e-5}`` or both (``l1_l2``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    l1: Annotated[float, Field(ge=0)] = 0.0
+    l2: Annotated[float, Field(ge=0)] = 0.0
+
+    def keras_config(self) -> Any:
+        if self.l1 and self.l2:
+            return {"class_name": "L1L2", "config": {"l1": self.l1, "l2": self.l2}}
+        if self.l1:
+            return {"class_name": "L1", "config": {"l1": self.l1}}
+        return {"class_name": "L2", "config": {"l2": self.l2}}
+
+
+RegularizerArg = Annotated[Optional[Regularizer], BeforeValidator(_to_regularizer)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# LayerDef and the registry
+# ---------------------------------------------------------------------------------------------------------------
+
+InferFn = Callable[[Any, list[Shape]], Shape]
+ParamsFn = Callable[[Any, list[Shape], Shape], tuple[int, int]]
+FlopsFn = Callable[[Any, list[Shape], Shape], Optional[int]]
+
+
+def no_params(p: Any, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    """Parameter rule for layers without weights."""
+    return (0, 0)
+
+
+def no_flops(p: Any, ins: list[Shape], out: Shape) -> int:
+    """FLOP rule for layers the profiler does not count (reshapes, ReLU, dropout at inference ...)."""
+    return 0
+
+
+def numel(shape: Shape) -> Optional[int]:
+    """Number of elements of a shape (batch of one), or None when a dimension is unknown."""
+    if any(d is None for d in shape):
+        return None
+    return math.prod(shape)  # type: ignore[arg-type]
+
+
+def resolve_axis(op: str, axis: int, shape: Shape) -> int:
+    """Maps a Keras axis (0 = batch) onto an index of the batch-less ``shape``.
+
+    Raises:
+        ShapeError: the axis is the batch axis or out of range.
+    """
+    rank = len(shape) + 1
+    if axis == 0 or not -rank < axis < rank:
+        raise ShapeError(f"{op} expects an axis in [1, {rank - 1}] or [-{rank - 1}, -1] for an input of rank {rank} "
+                         f"(batch included; axis 0 is the batch). Received: axis={axis}, input_shape={shape}")
+    return axis - 1 if axis > 0 else rank + axis - 1
+
+
+def window_output_dim(n: Dim, k: int, stride: int, dilation: int, padding: str) -> Dim:
+    """Output length of a sliding window (convolution or pooling) along one axis; None stays None.
+
+    ``valid``: ``floor((n - ((k - 1) * d + 1)) / s) + 1``; ``same``: ``ceil(n / s)``; ``causal``: like ``same`` for
+    stride 1 (the input is padded on the left only). The result may be 0 or negative; callers report E402.
+    """
+    if n is None:
+        return None
+    if padding == "valid":
+        return (n - ((k - 1) * dilation + 1)) // stride + 1
+    return -(-n // stride)
+
+
+def check_spatial(op: str, out: tuple[Dim, ...], x: Shape, **args: Any) -> None:
+    """Raises E402 when a spatial output dimension is below 1; ``args`` are named in the message."""
+    if any(d is not None and d < 1 for d in out):
+        extra = "".join(f", {k}={v!r}" for k, v in args.items())
+        raise ShapeError(f"{op} expects the window to fit in the input: the computed output size would be "
+                         f"{tuple(out)}, zero or negative. Received: input_shape={x}{extra}", "E402")
+
+
+def require_rank(op: str, x: Shape, rank: int, what: str) -> None:
+    """Raises a ShapeError unless the batch-less ``x`` has ``rank`` dimensions; ``what`` names them."""
+    if len(x) != rank:
+        raise ShapeError(f"{op} expects an input of rank {rank} ({what}), batch excluded. Received: input_shape={x}")
+
+
+def require_known(op: str, x: Shape, index: int, what: str) -> int:
+    """Returns ``x[index]``, raising a ShapeError when that dimension is unknown."""
+    d = x[index]
+    if d is None:
+        raise ShapeError(f"{op} expects a known {what} dimension. Received: input_shape={x}")
+    return d
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDef:
+    """Everything archc knows about one layer type.
+
+    Attributes:
+        op: the Keras class name, which is also the key used in specs (``Conv2D``).
+        params: the pydantic model of the layer's arguments (Keras names and defaults).
+        infer: output shape from the parameters and the input shapes.
+        count_params: ``(trainable, non_trainable)`` weights, as Keras counts them.
+        count_flops: FLOPs for a batch of one (None when a dimension is unknown).
+        family: colour group in diagrams: input, conv, norm, activation, pooling, merge, dense, reshape, regularization.
+        arity: ``(min, max)`` number of inputs; max None means unbounded.
+        positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
+        doc: one paragraph for the generated layer reference.
+    """
+
+    op: str
+    params: type[LayerParams]
+    infer: InferFn
+    count_params: ParamsFn = no_params
+    count_flops: FlopsFn = no_flops
+    family: str = "other"
+    arity: tuple[int, Optional[int]] = (1, 1)
+    positional: Optional[str] = None
+    doc: str = ""
+    keras_class: str = ""
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def keras_name(self) -> str:
+        """The ``keras.layers`` class to instantiate."""
+        return self.keras_class or self.op
+
+
+REGISTRY_T = dict[str, "LayerDef"]
+
+
+def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:
+    """Builds the registry from explicit lists of definitions; a second definition of one op is a programming error."""
+    registry: dict[str, LayerDef] = {}
+    for group in groups:
+        for defn in group:
+            if defn.op in registry:
+                raise RuntimeError(f"layer type {defn.op!r} is defined twice")
+            registry[defn.op] = defn
+    return registry
+
+
+def default_name(op: str) -> str:
+    """Keras's automatic name stem for a layer class: ``Conv2D`` -> ``conv2d``, ``BatchNormalization`` ->
+    ``batch_normalization``, ``ReLU`` -> ``re_lu``, ``ZeroPadding2D`` -> ``zero_padding2d``."""
+    import re
+
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", op)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()

@@ -1,0 +1,113 @@
+"""Core layers: Input, Dense, Dropout and Rescaling.
+
+Dense's FLOPs are ``2 * in`` per output element for the matrix product, one per output element for the bias, plus
+its activation as :func:`archcompiler.layers.activations.activation_flops` counts it. Dropout is the identity at
+inference (0 FLOPs); Rescaling multiplies and adds (2 per element, even for ``scale: 1``, ``offset: 0``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field
+
+from .activations import activation_flops, add_flops
+from .base import (
+    ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt, RegularizerArg, Shape, ShapeError,
+    numel,
+)
+
+
+class InputParams(LayerParams):
+    """``Input: {shape: [64, 64, 3]}``: a model input; the batch dimension is implicit."""
+
+    shape: tuple[Optional[PositiveInt], ...] = Field(min_length=1, max_length=8)
+    dtype: Literal["float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool"] = "float32"
+
+
+def _input_shape(p: InputParams, ins: list[Shape]) -> Shape:
+    return tuple(p.shape)
+
+
+INPUT = LayerDef(
+    op="Input", params=InputParams, infer=_input_shape, family="input", arity=(0, 0), positional="shape",
+    keras_class="InputLayer", doc="A model input. `shape` excludes the batch dimension.",
+)
+
+
+class DenseParams(LayerParams):
+    """Arguments of ``keras.layers.Dense``."""
+
+    units: PositiveInt
+    activation: Optional[ActivationName] = None
+    use_bias: bool = True
+    kernel_initializer: InitializerArg = "glorot_uniform"
+    bias_initializer: InitializerArg = "zeros"
+    kernel_regularizer: RegularizerArg = None
+    bias_regularizer: RegularizerArg = None
+
+
+def _dense_shape(p: DenseParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if len(x) < 1:
+        raise ShapeError(f"Dense expects an input with at least 1 dimension. Received: input_shape={x}")
+    if x[-1] is None:
+        raise ShapeError("Dense needs a known last dimension. Received: input_shape=" + str(x))
+    return (*x[:-1], p.units)
+
+
+def _dense_params(p: DenseParams, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    c = ins[0][-1]
+    return (c * p.units + (p.units if p.use_bias else 0), 0)
+
+
+def _dense_flops(p: DenseParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    rows = numel(ins[0][:-1])
+    if rows is None:
+        return None
+    c = ins[0][-1]
+    # MatMul: 2 * in * out per row; BiasAdd: one add per output element; the activation as the Activation layer.
+    return add_flops(rows * (2 * c * p.units + (p.units if p.use_bias else 0)), activation_flops(p.activation, out))
+
+
+DENSE = LayerDef(
+    op="Dense", params=DenseParams, infer=_dense_shape, count_params=_dense_params, count_flops=_dense_flops,
+    family="dense", positional="units", doc="Fully connected layer on the last axis.",
+)
+
+
+class DropoutParams(LayerParams):
+    """Arguments of ``keras.layers.Dropout``: the fraction of inputs zeroed during training."""
+
+    rate: Annotated[float, Field(strict=True, ge=0, lt=1)]
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = None
+
+
+def _same_shape(p: LayerParams, ins: list[Shape]) -> Shape:
+    return ins[0]
+
+
+DROPOUT = LayerDef(
+    op="Dropout", params=DropoutParams, infer=_same_shape, family="regularization", positional="rate",
+    doc="Zeroes a random `rate` fraction of its inputs during training (and scales the rest); identity at inference.",
+)
+
+
+class RescalingParams(LayerParams):
+    """Arguments of ``keras.layers.Rescaling``: ``x * scale + offset``."""
+
+    scale: Float
+    offset: Float = 0.0
+
+
+def _rescaling_flops(p: RescalingParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    n = numel(out)
+    return None if n is None else 2 * n
+
+
+RESCALING = LayerDef(
+    op="Rescaling", params=RescalingParams, infer=_same_shape, count_flops=_rescaling_flops, family="norm",
+    positional="scale", doc="Computes `x * scale + offset`, e.g. `scale: 1/255` to map pixels to [0, 1].",
+)
+
+LAYERS = (INPUT, DENSE, DROPOUT, RESCALING)

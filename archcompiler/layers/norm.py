@@ -1,0 +1,142 @@
+"""Normalisation layers: BatchNormalization and LayerNormalization.
+
+Inference-time FLOPs as TensorFlow's profiler counts Keras's graphs (N elements, C channels):
+
+* BatchNormalization folds the statistics per channel (``rsqrt(var + eps)`` — built twice, ``* gamma``,
+  ``mean * inv``, ``beta - ...``: 5C, 6C with ``scale``) and then applies ``x * inv + shift`` (2N).
+* LayerNormalization computes mean and variance (4N: both reductions appear twice in the graph), the inverse
+  standard deviation per group (4M for M normalised groups), then ``x * inv + (beta - mean * inv)``; with ``scale``
+  the products are element-wise (3N), without it ``mean * inv`` is per group (N + M); ``center`` adds N, the final
+  add N.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Optional, Union
+
+from pydantic import BeforeValidator, Field
+
+from .base import (
+    Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, numel, require_known,
+    resolve_axis,
+)
+
+PositiveFloat = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+UnitFloat = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+
+
+class BatchNormalizationParams(LayerParams):
+    """Arguments of ``keras.layers.BatchNormalization``. ``axis`` is the channel axis (``3`` or ``-1`` for images)."""
+
+    axis: Axis = -1
+    momentum: UnitFloat = 0.99
+    epsilon: PositiveFloat = 0.001
+    center: bool = True
+    scale: bool = True
+    beta_initializer: InitializerArg = "zeros"
+    gamma_initializer: InitializerArg = "ones"
+    moving_mean_initializer: InitializerArg = "zeros"
+    moving_variance_initializer: InitializerArg = "ones"
+    beta_regularizer: RegularizerArg = None
+    gamma_regularizer: RegularizerArg = None
+
+
+def _bn_channels(p: BatchNormalizationParams, x: Shape) -> int:
+    return require_known("BatchNormalization", x, resolve_axis("BatchNormalization", p.axis, x), "normalised axis")
+
+
+def _bn_shape(p: BatchNormalizationParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _bn_channels(p, x)
+    return x
+
+
+def _bn_params(p: BatchNormalizationParams, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    c = _bn_channels(p, ins[0])
+    return ((int(p.center) + int(p.scale)) * c, 2 * c)
+
+
+def _bn_flops(p: BatchNormalizationParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    n = numel(out)
+    if n is None:
+        return None
+    c = _bn_channels(p, ins[0])
+    return 2 * n + (6 if p.scale else 5) * c
+
+
+BATCH_NORMALIZATION = LayerDef(
+    op="BatchNormalization", params=BatchNormalizationParams, infer=_bn_shape, count_params=_bn_params,
+    count_flops=_bn_flops, family="norm", positional="axis",
+    doc="Normalises each channel with batch statistics (moving averages at inference); gamma and beta are "
+        "trainable, the moving mean and variance are not.",
+)
+
+
+def _to_axes(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(v)
+    return v
+
+
+class LayerNormalizationParams(LayerParams):
+    """Arguments of ``keras.layers.LayerNormalization``; ``axis`` is one axis or a list of axes."""
+
+    axis: Annotated[
+        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
+    ] = -1
+    epsilon: PositiveFloat = 0.001
+    center: bool = True
+    scale: bool = True
+    beta_initializer: InitializerArg = "zeros"
+    gamma_initializer: InitializerArg = "ones"
+    beta_regularizer: RegularizerArg = None
+    gamma_regularizer: RegularizerArg = None
+
+    def keras_config(self) -> dict[str, Any]:
+        out = super().keras_config()
+        if isinstance(self.axis, tuple):
+            out["axis"] = list(self.axis)
+        return out
+
+
+def _ln_axes(p: LayerNormalizationParams, x: Shape) -> list[int]:
+    axes = [p.axis] if isinstance(p.axis, int) else list(p.axis)
+    idx = sorted({resolve_axis("LayerNormalization", a, x) for a in axes})
+    if len(idx) != len(axes):
+        raise ShapeError(f"LayerNormalization expects distinct axes. Received: axis={p.axis}, input_shape={x}")
+    for i in idx:
+        require_known("LayerNormalization", x, i, "normalised")
+    return idx
+
+
+def _ln_shape(p: LayerNormalizationParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _ln_axes(p, x)
+    return x
+
+
+def _ln_params(p: LayerNormalizationParams, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    x = ins[0]
+    size = math.prod(x[i] for i in _ln_axes(p, x))  # type: ignore[misc]
+    return ((int(p.center) + int(p.scale)) * size, 0)
+
+
+def _ln_flops(p: LayerNormalizationParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    x = ins[0]
+    n = numel(x)
+    if n is None:
+        return None
+    m = n // math.prod(x[i] for i in _ln_axes(p, x))  # type: ignore[misc]
+    flops = 4 * n + 4 * m + n  # moments, rsqrt(var + eps), -mean, final add
+    flops += 3 * n if p.scale else n + m
+    return flops + (n if p.center else 0)
+
+
+LAYER_NORMALIZATION = LayerDef(
+    op="LayerNormalization", params=LayerNormalizationParams, infer=_ln_shape, count_params=_ln_params,
+    count_flops=_ln_flops, family="norm", positional="axis",
+    doc="Normalises each sample over `axis` (default the last), then scales by gamma and shifts by beta.",
+)
+
+LAYERS = (BATCH_NORMALIZATION, LAYER_NORMALIZATION)

@@ -1,0 +1,90 @@
+"""Pooling layers: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D (channels-last).
+
+FLOPs as TensorFlow's profiler counts them: a window pool costs its window area per output element (padding
+positions included); a global average one per input element; a global max nothing (its reduction is not counted).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .base import DataFormat, IntPair, LayerDef, LayerParams, PaddingMode, Shape, check_spatial, numel, require_rank
+from .base import window_output_dim
+
+
+class MaxPooling2DParams(LayerParams):
+    """Arguments of ``keras.layers.MaxPooling2D``; ``strides`` defaults to ``pool_size``."""
+
+    pool_size: IntPair = (2, 2)
+    strides: Optional[IntPair] = None
+    padding: PaddingMode = "valid"
+    data_format: DataFormat = None
+
+
+class AveragePooling2DParams(MaxPooling2DParams):
+    """Arguments of ``keras.layers.AveragePooling2D`` (``pool_size`` is required, as in Keras)."""
+
+    pool_size: IntPair
+
+
+def _pool_shape(op: str):  # type: ignore[no-untyped-def]
+    def infer(p: MaxPooling2DParams, ins: list[Shape]) -> Shape:
+        (x,) = ins
+        require_rank(op, x, 3, "height, width, channels")
+        strides = p.strides or p.pool_size
+        out = tuple(window_output_dim(n, k, s, 1, p.padding) for n, k, s in zip(x[:2], p.pool_size, strides))
+        check_spatial(op, out, x, pool_size=p.pool_size, strides=strides, padding=p.padding)
+        return (*out, x[2])
+    return infer
+
+
+def _pool_flops(p: MaxPooling2DParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    n = numel(out)
+    return None if n is None else p.pool_size[0] * p.pool_size[1] * n
+
+
+MAX_POOLING2D = LayerDef(
+    op="MaxPooling2D", params=MaxPooling2DParams, infer=_pool_shape("MaxPooling2D"), count_flops=_pool_flops,
+    family="pooling", positional="pool_size",
+    doc="Maximum over `pool_size` windows moved by `strides` (default: `pool_size`).",
+)
+
+AVERAGE_POOLING2D = LayerDef(
+    op="AveragePooling2D", params=AveragePooling2DParams, infer=_pool_shape("AveragePooling2D"),
+    count_flops=_pool_flops, family="pooling", positional="pool_size",
+    doc="Average over `pool_size` windows moved by `strides` (default: `pool_size`).",
+)
+
+
+class GlobalPooling2DParams(LayerParams):
+    """Arguments of ``keras.layers.GlobalAveragePooling2D`` / ``GlobalMaxPooling2D``."""
+
+    data_format: DataFormat = None
+    keepdims: bool = False
+
+
+def _global_shape(op: str):  # type: ignore[no-untyped-def]
+    def infer(p: GlobalPooling2DParams, ins: list[Shape]) -> Shape:
+        (x,) = ins
+        require_rank(op, x, 3, "height, width, channels")
+        return (1, 1, x[2]) if p.keepdims else (x[2],)
+    return infer
+
+
+def _global_average_flops(p: GlobalPooling2DParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    return numel(ins[0])
+
+
+GLOBAL_AVERAGE_POOLING2D = LayerDef(
+    op="GlobalAveragePooling2D", params=GlobalPooling2DParams, infer=_global_shape("GlobalAveragePooling2D"),
+    count_flops=_global_average_flops, family="pooling", positional="keepdims",
+    doc="Average over height and width: one value per channel (`keepdims: true` keeps a 1x1 map).",
+)
+
+GLOBAL_MAX_POOLING2D = LayerDef(
+    op="GlobalMaxPooling2D", params=GlobalPooling2DParams, infer=_global_shape("GlobalMaxPooling2D"),
+    family="pooling", positional="keepdims",
+    doc="Maximum over height and width: one value per channel (`keepdims: true` keeps a 1x1 map).",
+)
+
+LAYERS = (MAX_POOLING2D, AVERAGE_POOLING2D, GLOBAL_AVERAGE_POOLING2D, GLOBAL_MAX_POOLING2D)

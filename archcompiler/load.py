@@ -1,0 +1,323 @@
+"""Loading and validating spec files: parse, check against the pydantic models, resolve ``extends`` and ``imports``.
+
+The result is a :class:`ResolvedSpec`: every parameter, block and the model, each with the document it was written
+in, so that later stages can point at the right file, line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from .diagnostics import CompileError, Diagnostic, did_you_mean
+from .parse import Document, parse
+from .source import SourceFile, Span
+from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile, Training
+
+#: Most spec files one compilation may read (imports and extends included).
+MAX_FILES = 64
+#: Largest spec file, in bytes.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Located:
+    """A piece of a spec with the document and the path where it is written."""
+
+    value: Any
+    doc: Document
+    path: tuple
+
+    def span(self, *sub: Any, key: bool = False) -> Span | None:
+        return self.doc.span(self.path + tuple(sub), key=key)
+
+
+@dataclass
+class ResolvedSpec:
+    """A spec with its extends chain and imports resolved."""
+
+    name: str
+    description: str
+    path: str
+    params: dict[str, Located] = field(default_factory=dict)  # Located(ParamDecl)
+    blocks: dict[str, Located] = field(default_factory=dict)  # Located(BlockDef)
+    model: Located | None = None  # Located(ModelDef)
+    expect: Located | None = None  # Located(Expect)
+    training: Training | None = None
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    root: Document | None = None
+
+
+def display_path(path: Path) -> str:
+    """A path as users like to read it: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover (other drive on Windows)
+        return str(path)
+
+
+def read_source(path: str | Path, display: str | None = None, span: Span | None = None) -> SourceFile:
+    """Reads a spec file, turning I/O problems into E100 diagnostics."""
+    p = Path(path)
+    shown = display or str(path)
+    try:
+        if p.is_dir():
+            raise IsADirectoryError("is a directory")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CompileError([Diagnostic("E104", f"{shown} is {size} bytes; spec files are limited to "
+                                                   f"{MAX_FILE_BYTES} bytes", span)])
+        return SourceFile.read(p, shown)
+    except CompileError:
+        raise
+    except UnicodeDecodeError as e:
+        raise CompileError([Diagnostic("E100", f"cannot read {shown}: not UTF-8 text ({e.reason} at byte {e.start})",
+                                       span)]) from None
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise CompileError([Diagnostic("E100", f"cannot read {shown}: {reason}", span)]) from None
+
+
+def parse_text(text: str, name: str = "<string>") -> Document:
+    """Parses spec text given directly (for the API and tests)."""
+    return parse(SourceFile(name, text))
+
+
+def validate_document(doc: Document) -> SpecFile:
+    """Checks a parsed document against :class:`SpecFile`; all problems at once, each at its position."""
+    if not isinstance(doc.data, dict):
+        got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        raise CompileError([Diagnostic("E201", f"a spec file must be a mapping with a 'model' or 'blocks' section. "
+                                               f"Received: {got}", doc.span(()))], {doc.source.path: doc.source})
+    try:
+        spec = SpecFile.model_validate(doc.data)
+    except pydantic.ValidationError as e:
+        raise CompileError(pydantic_diagnostics(e, doc, (), SpecFile), {doc.source.path: doc.source}) from None
+    return spec
+
+
+def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type) -> list[Diagnostic]:
+    """Turns pydantic's errors into diagnostics at the right file:line:col, with "did you mean" for unknown keys."""
+    out = []
+    for e in err.errors(include_url=False):
+        loc = tuple(x for x in e["loc"] if not _is_tag(x))
+        path = base + loc
+        kind = e["type"]
+        key = loc[-1] if loc else None
+        label = ".".join(str(x) for x in loc if isinstance(x, str)) or "value"
+        if kind == "extra_forbidden":
+            known = _fields_at(model, loc[:-1])
+            out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path,
+                                  hint=did_you_mean(str(key), known) or (
+                                      f"allowed keys: {', '.join(known)}" if known else None)))
+        elif kind == "missing":
+            out.append(Diagnostic("E202", f"missing required key '{key}'", doc.span(path[:-1]), path=path))
+        else:
+            msg = e["msg"]
+            msg = msg[0].lower() + msg[1:] if msg else "invalid value"
+            received = _short(e.get("input"))
+            out.append(Diagnostic("E201", f"{label}: {msg}. Received: {key}={received}", doc.span(path),
+                                  path=path))
+    return out
+
+
+def _is_tag(x: Any) -> bool:
+    return isinstance(x, str) and (x.startswith("function-") or x in (
+        "ParamDecl", "int", "float", "bool", "str", "list[any]", "none", "list", "dict[str,any]", "str-enum",
+        "literal['*']", "list[constrained-str]", "list[union[int,none,str]]", "list[str]"))
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _fields_at(model: Any, loc: tuple) -> list[str]:
+    """The keys allowed at ``loc`` inside ``model`` (walking through dicts, lists, Optional and unions)."""
+    cur: Any = model
+    for step in loc:
+        cur = _unwrap(cur)
+        if isinstance(cur, type) and issubclass(cur, pydantic.BaseModel):
+            f = next((f for n, f in cur.model_fields.items() if (f.alias or n) == step or n == step), None)
+            if f is None:
+                return []
+            cur = f.annotation
+        elif typing.get_origin(cur) in (dict, list):
+            cur = typing.get_args(cur)[-1]
+        else:
+            return []
+    cur = _unwrap(cur)
+    if isinstance(cur, type) and issubclass(cur, pydantic.BaseModel):
+        return [f.alias or n for n, f in cur.model_fields.items()]
+    return []
+
+
+def _unwrap(t: Any) -> Any:
+    while True:
+        origin = typing.get_origin(t)
+        if origin is typing.Annotated:
+            t = typing.get_args(t)[0]
+        elif origin is typing.Union or str(origin) == "types.UnionType":
+            models = [a for a in typing.get_args(t) if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
+            if not models:
+                return t
+            t = models[0]
+        else:
+            return t
+
+
+class _Loader:
+    """Loads a spec and everything it extends or imports, confined to the directory tree of the first spec."""
+
+    def __init__(self, root_dir: Path):
+        self.root_dir = root_dir
+        self.sources: dict[str, SourceFile] = {}
+        self.cache: dict[Path, tuple[Document, SpecFile]] = {}
+        self.loaded = 0
+
+    def load_file(self, path: Path, display: str, span: Span | None) -> tuple[Document, SpecFile]:
+        real = path.resolve()
+        if real in self.cache:
+            return self.cache[real]
+        self.loaded += 1
+        if self.loaded > MAX_FILES:
+            raise CompileError([Diagnostic("E104", f"more than {MAX_FILES} spec files are involved", span)])
+        source = read_source(real, display, span)
+        self.sources[source.path] = source
+        doc = parse(source)
+        spec = validate_document(doc)
+        self.cache[real] = (doc, spec)
+        return doc, spec
+
+    def resolve_ref(self, ref: str, doc: Document, path: tuple) -> tuple[Path, str]:
+        """Resolves an ``extends``/``imports`` path relative to the including file, inside the root tree."""
+        span = doc.span(path)
+        base = Path(doc.source.path).resolve().parent if not hasattr(doc, "real") else doc.real.parent
+        here = self._real_of(doc)
+        target = (here.parent / ref).resolve()
+        if os.path.isabs(ref):
+            raise CompileError([Diagnostic("E210", f"'{ref}' is an absolute path; use a path relative to "
+                                                   f"{doc.source.path}", span, path=path)], self.sources)
+        try:
+            target.relative_to(self.root_dir)
+        except ValueError:
+            raise CompileError([Diagnostic("E210", f"'{ref}' resolves to {target}, outside the spec's directory tree "
+                                                   f"({self.root_dir})", span, path=path,
+                                           hint="specs may only include files at or below the directory of the spec "
+                                                "being compiled")], self.sources) from None
+        del base
+        if not target.is_file():
+            raise CompileError([Diagnostic("E210", f"cannot find '{ref}' (looked for {display_path(target)})", span,
+                                           path=path)], self.sources)
+        return target, display_path(target)
+
+    def _real_of(self, doc: Document) -> Path:
+        for real, (d, _) in self.cache.items():
+            if d is doc:
+                return real
+        return Path(doc.source.path).resolve()  # pragma: no cover
+
+    def resolve(self, real: Path, doc: Document, spec: SpecFile, stack: tuple[Path, ...]) -> ResolvedSpec:
+        """Resolves one file: its base (``extends``) first, then its imports, then its own definitions."""
+        if real in stack:
+            chain = " -> ".join(display_path(p) for p in (*stack, real))
+            raise CompileError([Diagnostic("E211", f"spec files include each other in a cycle: {chain}",
+                                           doc.span(()))], self.sources)
+        stack = (*stack, real)
+        out = ResolvedSpec(name=spec.name or Path(doc.source.path).stem.split(".")[0], description=spec.description,
+                           path=doc.source.path, root=doc)
+        if spec.extends is not None:
+            target, shown = self.resolve_ref(spec.extends, doc, ("extends",))
+            bdoc, bspec = self.load_file(target, shown, doc.span(("extends",)))
+            base = self.resolve(target.resolve(), bdoc, bspec, stack)
+            out.params = dict(base.params)
+            out.blocks = dict(base.blocks)
+            out.model = base.model
+            out.training = base.training
+        for i, imp in enumerate(spec.imports):
+            ipath = ("imports", i, "from")
+            target, shown = self.resolve_ref(imp.from_, doc, ipath)
+            idoc, ispec = self.load_file(target, shown, doc.span(ipath))
+            lib = self.resolve(target.resolve(), idoc, ispec, stack)
+            wanted = list(lib.blocks) if imp.blocks == "*" else imp.blocks
+            for j, name in enumerate(wanted):
+                if name not in lib.blocks:
+                    raise CompileError([Diagnostic(
+                        "E210", f"'{imp.from_}' has no block '{name}'", doc.span(("imports", i, "blocks", j)),
+                        hint=did_you_mean(name, lib.blocks) or f"it defines: {', '.join(lib.blocks) or 'no blocks'}")],
+                        self.sources)
+            # Imported blocks may call other blocks of their file and use its parameters: bring those along
+            # (local definitions take precedence; imported parameters become the spec's, settable with --set).
+            for name, blk in lib.blocks.items():
+                out.blocks.setdefault(name, blk)
+            for name, par in lib.params.items():
+                out.params.setdefault(name, par)
+        for name, decl in spec.params.items():
+            prev = out.params.get(name)
+            if prev is not None and not isinstance(decl, ParamDecl):  # pragma: no cover
+                continue
+            if prev is not None and "type" not in decl.model_fields_set | _explicit(doc, ("params", name)):
+                # A variant overriding a default keeps the declared type and documentation.
+                decl = prev.value.model_copy(update={"default": decl.default})
+            out.params[name] = Located(decl, doc, ("params", name))
+        for name, blk in spec.blocks.items():
+            out.blocks[name] = Located(blk, doc, ("blocks", name))
+        if spec.model is not None:
+            out.model = Located(spec.model, doc, ("model",))
+        if spec.expect is not None:
+            out.expect = Located(spec.expect, doc, ("expect",))
+        if spec.training is not None:
+            out.training = spec.training
+        return out
+
+
+def _explicit(doc: Document, path: tuple) -> set[str]:
+    v = doc.data
+    for p in path:
+        v = v.get(p) if isinstance(v, dict) else None
+    return {"type"} if isinstance(v, dict) and "type" in v else set()
+
+
+def load(path: str | Path) -> ResolvedSpec:
+    """Loads and validates the spec at ``path`` with everything it extends and imports.
+
+    Raises:
+        CompileError: every problem found, each with its position.
+    """
+    p = Path(path)
+    real = p.resolve()
+    loader = _Loader(real.parent)
+    try:
+        doc, spec = loader.load_file(p, str(path), None)
+        out = loader.resolve(real, doc, spec, ())
+    except CompileError as e:
+        raise CompileError(e.diagnostics, {**loader.sources, **e.sources}) from None
+    out.sources = loader.sources
+    return out
+
+
+def load_text(text: str, name: str = "<string>", base_dir: str | Path | None = None) -> ResolvedSpec:
+    """Loads a spec given as text. Relative ``extends``/``imports`` resolve against ``base_dir`` (default: cwd)."""
+    root = Path(base_dir or ".").resolve()
+    loader = _Loader(root)
+    source = SourceFile(name, text)
+    loader.sources[name] = source
+    try:
+        doc = parse(source)
+        spec = validate_document(doc)
+        fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
+        loader.cache[fake] = (doc, spec)
+        out = loader.resolve(fake, doc, spec, ())
+    except CompileError as e:
+        raise CompileError(e.diagnostics, {**loader.sources, **e.sources}) from None
+    out.sources = loader.sources
+    return out
+
+
+__all__ = ["Located", "ResolvedSpec", "load", "load_text", "validate_document", "pydantic_diagnostics",
+           "read_source", "BlockDef", "ModelDef", "Expect", "TOP_KEYS"]

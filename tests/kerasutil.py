@@ -1,0 +1,124 @@
+"""Test helpers that need TensorFlow/Keras: profiler FLOPs and one-layer models built from archc's registry.
+
+Imported only by tests marked ``keras``; importing this module imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: E402
+
+from archcompiler.layers.base import LayerDef, LayerParams, Shape  # noqa: E402
+
+
+def frozen_graph(model: keras.Model) -> tf.Graph:
+    """Returns the constant-folded inference graph of ``model`` called on a batch of one.
+
+    Args:
+        model: a built Keras model with fully known input shapes (batch excluded).
+    """
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    specs = [tf.TensorSpec([1, *x.shape[1:]], x.dtype) for x in inputs]
+
+    @tf.function(input_signature=specs)
+    def forward(*xs: tf.Tensor) -> Any:
+        return model(list(xs) if len(xs) > 1 else xs[0], training=False)
+
+    concrete = forward.get_concrete_function()
+    return convert_variables_to_constants_v2(concrete).graph
+
+
+def profiler_flops(model: keras.Model) -> int:
+    """FLOPs of ``model`` for a batch of one, as TensorFlow's v1 profiler counts them on the frozen graph."""
+    graph = frozen_graph(model)
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder(
+        tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    ).with_empty_output().build()
+    info = tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=opts)
+    return int(info.total_float_ops)
+
+
+def profiler_flops_by_op(model: keras.Model) -> dict[str, int]:
+    """Per TensorFlow op type (``Conv2D``, ``BiasAdd`` ...), the FLOPs the profiler counts; for exploring."""
+    graph = frozen_graph(model)
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder(
+        tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    ).with_empty_output().build()
+    info = tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=opts)
+    out: dict[str, int] = {}
+    nodes = list(info.children)
+    while nodes:  # the "op" view nests each op type under the previous one
+        node = nodes.pop()
+        if node.float_ops:
+            out[node.name] = out.get(node.name, 0) + int(node.float_ops)
+        nodes.extend(node.children)
+    return out
+
+
+def make_layer(defn: LayerDef, params: LayerParams, name: str = "layer") -> keras.layers.Layer:
+    """Instantiates the Keras layer for ``defn`` the way the Keras backend does."""
+    return getattr(keras.layers, defn.keras_name)(**params.keras_config(), name=name)
+
+
+def one_layer_model(defn: LayerDef, params: LayerParams, in_shapes: Sequence[Shape]) -> keras.Model:
+    """A functional model: one ``keras.Input`` per input shape feeding a single layer of type ``defn``."""
+    inputs = [keras.Input(shape=tuple(s), name=f"in{i}") for i, s in enumerate(in_shapes)]
+    layer = make_layer(defn, params)
+    out = layer(inputs if defn.arity[1] != 1 else inputs[0])
+    return keras.Model(inputs, out)
+
+
+def split_params(model: keras.Model) -> tuple[int, int]:
+    """``(trainable, non_trainable)`` parameter counts of ``model``."""
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    non_trainable = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    return trainable, non_trainable
+
+
+def params_from_keras(defn: LayerDef, layer: keras.layers.Layer) -> LayerParams:
+    """archc parameters equivalent to an existing Keras layer's config (initializers and regularizers left default).
+
+    Args:
+        defn: the registry entry for the layer's class.
+        layer: a Keras layer, e.g. from ``keras.applications``.
+    """
+    cfg = layer.get_config()
+    values = {}
+    for key in defn.params.model_fields:
+        if key not in cfg or "initializer" in key or "regularizer" in key or key in defn.params.archc_keys:
+            continue
+        v = cfg[key]
+        if key == "data_format" and v == "channels_last":
+            v = None
+        values[key] = tuple(v) if isinstance(v, list) else v
+    return defn.params.model_validate(values)
+
+
+def static_summary(model: keras.Model) -> tuple[int, int, int]:
+    """``(flops, trainable, non_trainable)`` of a Keras functional model by archc's rules, layer by layer.
+
+    Every layer's class must be in the registry; each static output shape is checked against Keras's.
+    """
+    from archcompiler.layers import REGISTRY
+
+    flops = trainable = non_trainable = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        defn = REGISTRY[type(layer).__name__]
+        params = params_from_keras(defn, layer)
+        xs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        ins = [tuple(x.shape[1:]) for x in xs]
+        out = defn.infer(params, ins)
+        assert out == tuple(layer.output.shape[1:]), (layer.name, out, layer.output.shape)
+        f = defn.count_flops(params, ins, out)
+        assert f is not None, layer.name
+        t, n = defn.count_params(params, ins, out)
+        flops, trainable, non_trainable = flops + f, trainable + t, non_trainable + n
+    return flops, trainable, non_trainable
