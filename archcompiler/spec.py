@@ -68,7 +68,7 @@ ParamsSection = dict[Ident, Annotated[ParamDecl, BeforeValidator(_as_decl)]]
 
 #: A layer or block entry in a ``layers:`` list, checked by the expander. Its schema comes from the layer
 #: registry (schema.py fills in ``#/$defs/Entry``).
-Entry = Annotated[Any, WithJsonSchema({"$ref": "#/$defs/Entry"})]
+Entry = Annotated[Any, WithJsonSchema({"x-archc": "Entry"})]
 
 
 class RepeatEntry(_Strict):

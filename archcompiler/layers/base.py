@@ -91,7 +91,8 @@ def _to_pair(v: Any) -> Any:
 
 
 #: ``3`` or ``[3, 3]``, normalised to a pair of positive integers.
-IntPair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_to_pair)]
+IntPair = Annotated[tuple[PositiveInt, PositiveInt],
+                    BeforeValidator(_to_pair, json_schema_input_type=Union[PositiveInt, tuple[PositiveInt, PositiveInt]])]
 
 
 def _to_padding2d(v: Any) -> Any:
@@ -108,7 +109,9 @@ def _to_padding2d(v: Any) -> Any:
 #: ZeroPadding2D's ``padding``: ``3``, ``[1, 2]`` (symmetric per axis) or ``[[top, bottom], [left, right]]``.
 Padding2D = Annotated[
     tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]],
-    BeforeValidator(_to_padding2d),
+    BeforeValidator(_to_padding2d, json_schema_input_type=Union[
+        NonNegativeInt, tuple[NonNegativeInt, NonNegativeInt],
+        tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]]]),
 ]
 
 PaddingMode = Literal["valid", "same"]
@@ -181,7 +184,8 @@ class Initializer(BaseModel):
         return {"class_name": _INITIALIZER_CLASSES[self.name], "config": cfg}
 
 
-InitializerArg = Annotated[Initializer, BeforeValidator(_to_initializer)]
+InitializerArg = Annotated[Initializer, BeforeValidator(
+    _to_initializer, json_schema_input_type=Union[InitializerName, dict[InitializerName, Optional[InitializerArgs]]])]
 
 
 def _to_regularizer(v: Any) -> Any:
@@ -205,7 +209,8 @@ class Regularizer(BaseModel):
         return {"class_name": "L2", "config": {"l2": self.l2}}
 
 
-RegularizerArg = Annotated[Optional[Regularizer], BeforeValidator(_to_regularizer)]
+RegularizerArg = Annotated[Optional[Regularizer], BeforeValidator(
+    _to_regularizer, json_schema_input_type=Optional[Union[Literal["l1", "l2"], Regularizer]])]
 
 
 # ---------------------------------------------------------------------------------------------------------------

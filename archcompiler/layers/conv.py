@@ -7,7 +7,7 @@ Output size per spatial axis: ``valid`` -> ``floor((n - ((k - 1) * d + 1)) / s) 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Sequence
+from typing import Annotated, Any, Literal, Optional, Sequence, Union
 
 from pydantic import BeforeValidator, model_validator
 
@@ -25,7 +25,7 @@ def _to_single(v: Any) -> Any:
 
 
 #: ``3`` or ``[3]``, normalised to one positive integer (Conv1D's sizes).
-IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single)]
+IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single, json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
 
 
 def _check_strides_dilation(strides: Sequence[int], dilation_rate: Sequence[int]) -> None:

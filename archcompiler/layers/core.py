@@ -52,7 +52,7 @@ def _dense_shape(p: DenseParams, ins: list[Shape]) -> Shape:
     if len(x) < 1:
         raise ShapeError(f"Dense expects an input with at least 1 dimension. Received: input_shape={x}")
     if x[-1] is None:
-        raise ShapeError("Dense needs a known last dimension. Received: input_shape=" + str(x))
+        raise ShapeError(f"Dense expects a known last dimension. Received: input_shape={x}")
     return (*x[:-1], p.units)
 
 
