@@ -36,10 +36,8 @@ CODES: dict[str, str] = {
     "E401": "incompatible shapes at a merge",
     "E402": "spatial dimension below 1",
     "E403": "layer output is never used",
-    "E404": "cycle in the graph",
     "E500": "expectation does not hold",
     "E700": "Keras rejected a layer",
-    "E900": "internal error",
 }
 
 

@@ -82,6 +82,7 @@ class Expander:
     instance_names: dict[tuple[str, ...], Span | None] = field(default_factory=dict)
     block_counts: dict[str, int] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)
+    claimed: dict[str, Span | None] = field(default_factory=dict)
 
     # -- diagnostics -------------------------------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span | None, ctx: _Ctx | None = None, path: tuple = (),
@@ -269,6 +270,17 @@ class Expander:
         assert handle is not None
         return handle.node
 
+    def claim_name(self, name: str, span: Span | None, ctx: _Ctx | None) -> None:
+        """Records an explicit layer name; a second use is an error (reported even if the layer itself failed)."""
+        first = self.claimed.get(name)
+        if first is not None:
+            self.diags.items.append(Diagnostic(
+                "E321", f"layer name '{name}' is used twice" + (f" (first at {first})" if first else ""), span,
+                chain=ctx.chain if ctx else (), hint="names must be unique in a model; in a block or a repeat, "
+                                                     "build names from parameters: name: ${name}_conv"))
+            raise _Skip()
+        self.claimed[name] = span
+
     def add_node(self, draft: _Draft) -> str:
         if len(self.order) >= MAX_LAYERS:
             self.error("E312", f"the spec expands to more than {MAX_LAYERS} layers", draft.span, None,
@@ -316,6 +328,8 @@ class Expander:
                        kpath, hint="list them with inputs: [a, b] (ids of earlier entries; '_' is the previous one)"
                        if lo > 1 else None)
             raise _Skip()
+        if name is not None:
+            self.claim_name(name, name_span, ctx)
         if POISON in inputs:
             ctx.prev = POISON
             if ident:
@@ -381,11 +395,6 @@ class Expander:
                                                                                    else ""), name_span or span, ctx)
             raise _Skip()
         self.instance_names[scope] = span
-        if POISON in inputs:
-            ctx.prev = POISON
-            if ident:
-                ctx.ids[ident] = Handle(POISON)
-            return
         env = {**self.globals, **bound, "name": instance}
         inner = _Ctx(env=env, ids={n: Handle(i) for n, i in zip(bdef.inputs, inputs)}, prev=inputs[0] if inputs else None,
                      scope=scope, chain=ctx.chain + (Frame(block, instance, span),), stack=ctx.stack + (block,),
@@ -497,6 +506,10 @@ class Expander:
             if not NAME_RE.match(name):
                 self.error("E321", f"invalid input name {name!r}", mdoc.span(p, key=True), ctx, p)
                 continue
+            try:
+                self.claim_name(name, mdoc.span(p, key=True), None)
+            except _Skip:
+                continue
             node = self.add_node(_Draft("Input", params, (), (), mdoc.span(p, key=True), (), name,
                                         mdoc.span(p, key=True), True))
             ctx.ids[key] = Handle(node)
@@ -518,8 +531,6 @@ class Expander:
                     outs.append(self.resolve_ref(ref, ctx, p))
                 except _Skip:
                     outs.append(POISON)
-        if self.diags:
-            raise CompileError(self.diags.items, spec.sources)
         return self.finish(input_keys, outs)
 
     def bind_globals(self) -> dict[str, Any]:
@@ -546,14 +557,7 @@ class Expander:
         taken: dict[str, _Draft] = {}
         for key in self.order:
             d = self.drafts[key]
-            if d.name is not None:
-                if d.name in taken:
-                    first = taken[d.name]
-                    self.error("E321", f"layer name '{d.name}' is used twice (first at {first.name_span or first.span})",
-                               d.name_span or d.span, None, hint="names must be unique in a model")
-                    self.diags.items[-1] = Diagnostic("E321", self.diags.items[-1].message, d.name_span or d.span,
-                                                      chain=d.chain, hint="names must be unique in a model")
-                    continue
+            if d.name is not None:  # explicit names were checked for duplicates as they were claimed
                 taken[d.name] = d
                 names[key] = d.name
         counters: dict[str, int] = {}
@@ -570,7 +574,7 @@ class Expander:
                     break
             taken[cand] = d
             names[key] = cand
-        if self.diags:
+        if self.diags:  # unused layers are only reported when nothing else failed (errors orphan layers)
             raise CompileError(self.diags.items, self.spec.sources)
         # reachability: everything must feed an output
         live: set[str] = set()

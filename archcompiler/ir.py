@@ -83,6 +83,10 @@ class Graph:
         return out
 
 
+#: Arguments shown in the IR dump even when left at their default.
+_ALWAYS = ("shape",)
+
+
 def _value_text(v: Any) -> str:
     if hasattr(v, "keras_config"):
         v = v.keras_config()
@@ -92,13 +96,15 @@ def _value_text(v: Any) -> str:
 
 
 def dump(graph: Graph, types: dict[str, TensorType] | None = None) -> str:
-    """A stable, readable text form of the graph (golden tests compare it)::
+    """A stable, readable text form of the graph (golden tests compare it); arguments left at their Keras default
+    are not shown::
 
         %conv1 = Conv2D(%zero_padding2d) {filters=64,kernel_size=[7,7],...} -> (32, 32, 64)  @stage1
     """
     lines = [f"graph {graph.name}"]
     for n in graph.nodes:
-        args = ",".join(f"{k}={_value_text(getattr(n.params, k))}" for k in type(n.params).model_fields)
+        args = ",".join(f"{k}={_value_text(getattr(n.params, k))}" for k in type(n.params).model_fields
+                        if k in n.params.model_fields_set or k in _ALWAYS)
         ins = ", ".join("%" + i for i in n.inputs)
         shape = f" -> {tuple(types[n.name].shape)}" if types and n.name in types else ""
         scope = f"  @{'/'.join(n.scope)}" if n.scope else ""

@@ -51,6 +51,7 @@ class ResolvedSpec:
     training: Training | None = None
     sources: dict[str, SourceFile] = field(default_factory=dict)
     root: Document | None = None
+    deferred: list[Diagnostic] = field(default_factory=list)  # errors that did not stop loading (unknown keys)
 
 
 def display_path(path: Path) -> str:
@@ -88,8 +89,12 @@ def parse_text(text: str, name: str = "<string>") -> Document:
     return parse(SourceFile(name, text))
 
 
-def validate_document(doc: Document) -> SpecFile:
-    """Checks a parsed document against :class:`SpecFile`; all problems at once, each at its position."""
+def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -> SpecFile:
+    """Checks a parsed document against :class:`SpecFile`; all problems at once, each at its position.
+
+    When the only problems are unknown keys and ``deferred`` is given, those keys are dropped, their diagnostics
+    appended to ``deferred`` and the spec returned, so that later stages can report their own errors in the same run.
+    """
     if not isinstance(doc.data, dict):
         got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
         raise CompileError([Diagnostic("E201", f"a spec file must be a mapping with a 'model' or 'blocks' section. "
@@ -97,8 +102,30 @@ def validate_document(doc: Document) -> SpecFile:
     try:
         spec = SpecFile.model_validate(doc.data)
     except pydantic.ValidationError as e:
-        raise CompileError(pydantic_diagnostics(e, doc, (), SpecFile), {doc.source.path: doc.source}) from None
+        diags = pydantic_diagnostics(e, doc, (), SpecFile)
+        if deferred is None or any(d.code != "E200" for d in diags):
+            raise CompileError(diags, {doc.source.path: doc.source}) from None
+        data = _without(doc.data, [tuple(x for x in err["loc"] if not _is_tag(x)) for err in e.errors()])
+        try:
+            spec = SpecFile.model_validate(data)
+        except pydantic.ValidationError:  # pragma: no cover (dropping unknown keys cannot add errors)
+            raise CompileError(diags, {doc.source.path: doc.source}) from None
+        deferred.extend(diags)
     return spec
+
+
+def _without(data: Any, paths: list[tuple]) -> Any:
+    """A copy of ``data`` without the keys at ``paths``."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for path in paths:
+        node = data
+        for p in path[:-1]:
+            node = node[p] if isinstance(node, (dict, list)) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return data
 
 
 def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type) -> list[Diagnostic]:
@@ -179,6 +206,7 @@ class _Loader:
         self.sources: dict[str, SourceFile] = {}
         self.cache: dict[Path, tuple[Document, SpecFile]] = {}
         self.loaded = 0
+        self.deferred: list[Diagnostic] = []
 
     def load_file(self, path: Path, display: str, span: Span | None) -> tuple[Document, SpecFile]:
         real = path.resolve()
@@ -190,7 +218,7 @@ class _Loader:
         source = read_source(real, display, span)
         self.sources[source.path] = source
         doc = parse(source)
-        spec = validate_document(doc)
+        spec = validate_document(doc, self.deferred)
         self.cache[real] = (doc, spec)
         return doc, spec
 
@@ -296,8 +324,9 @@ def load(path: str | Path) -> ResolvedSpec:
         doc, spec = loader.load_file(p, str(path), None)
         out = loader.resolve(real, doc, spec, ())
     except CompileError as e:
-        raise CompileError(e.diagnostics, {**loader.sources, **e.sources}) from None
+        raise CompileError([*loader.deferred, *e.diagnostics], {**loader.sources, **e.sources}) from None
     out.sources = loader.sources
+    out.deferred = loader.deferred
     return out
 
 
@@ -309,13 +338,14 @@ def load_text(text: str, name: str = "<string>", base_dir: str | Path | None = N
     loader.sources[name] = source
     try:
         doc = parse(source)
-        spec = validate_document(doc)
+        spec = validate_document(doc, loader.deferred)
         fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
         loader.cache[fake] = (doc, spec)
         out = loader.resolve(fake, doc, spec, ())
     except CompileError as e:
-        raise CompileError(e.diagnostics, {**loader.sources, **e.sources}) from None
+        raise CompileError([*loader.deferred, *e.diagnostics], {**loader.sources, **e.sources}) from None
     out.sources = loader.sources
+    out.deferred = loader.deferred
     return out
 
 

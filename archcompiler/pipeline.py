@@ -64,8 +64,13 @@ class Compilation:
 
 def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Compilation:
     """Runs every stage after loading; raises CompileError with all the problems found."""
-    graph = expand(spec, overrides)
-    types = infer(graph, spec.sources)
+    try:
+        graph = expand(spec, overrides)
+        types = infer(graph, spec.sources)
+    except CompileError as e:
+        raise CompileError([*spec.deferred, *e.diagnostics], {**spec.sources, **e.sources}) from None
+    if spec.deferred:
+        raise CompileError(spec.deferred, spec.sources)
     stats = count(graph, types)
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
     check_expectations(comp)

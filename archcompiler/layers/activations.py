@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import Field, model_validator
-from typing_extensions import Annotated
-
 from .base import (
     ActivationName, Axis, LayerDef, LayerParams, NonNegativeFloat, Shape, numel, resolve_axis,
 )

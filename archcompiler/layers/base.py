@@ -19,11 +19,14 @@ quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the
 * Dense: ``2 * Cin`` per output element, plus the bias add.
 * Fused activations (``activation=...``) count as the Activation layer of the same name
   (:func:`archcompiler.layers.activations.activation_flops`): ReLU, sigmoid, tanh, ELU ... count 0; softmax 5 per
-  element; swish/silu 2; gelu 4; hard_sigmoid 2; hard_swish 3; mish 1.
+  element; swish/silu 2; gelu 4; hard_sigmoid 2; hard_swish 3; mish 1. The ReLU layer costs 0 to 7 per element
+  depending on ``max_value`` (6 is free), ``threshold`` and ``negative_slope`` (``relu_ops_per_element``); the
+  Softmax layer on another axis than the last adds 2 scalar ops (5 for a negative axis) to compute the transpose.
 * BatchNormalization: ``2N + 5C`` (+``C`` with ``scale``); LayerNormalization: ``9N + 4M`` with ``M`` normalised
   groups (fewer without center/scale); pooling: window area per output element; GlobalAveragePooling: one per input
   element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum ...: one
-  per output element per extra input; Rescaling: 2 per element.
+  per output element per extra input (Average: plus the division); Rescaling: 2 per element; UpSampling2D: 2 in
+  all (nearest: a shape-vector product) or 0 (bilinear).
 
 Known deviation: a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see
 into, so it reports 0 for the whole layer; archc counts the real work (``2 * kh * kw * Cin / groups`` per output

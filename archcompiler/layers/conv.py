@@ -13,8 +13,9 @@ from pydantic import BeforeValidator, model_validator
 
 from .activations import activation_flops, add_flops
 from .base import (
-    ActivationName, DataFormat, Dim, InitializerArg, IntPair, LayerDef, LayerParams, PaddingMode, PositiveInt,
-    RegularizerArg, Shape, ShapeError, check_spatial, numel, require_known, require_rank, window_output_dim,
+    ActivationName, DataFormat, Dim, InferFn, InitializerArg, IntPair, LayerDef, LayerParams, PaddingMode,
+    PositiveInt, RegularizerArg, Shape, ShapeError, check_spatial, numel, require_known, require_rank,
+    window_output_dim,
 )
 
 
@@ -30,8 +31,8 @@ IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single, json_schema_input
 
 def _check_strides_dilation(strides: Sequence[int], dilation_rate: Sequence[int]) -> None:
     if max(strides) > 1 and max(dilation_rate) > 1:
-        raise ValueError(f"strides > 1 cannot be combined with dilation_rate > 1. Received: strides={tuple(strides)}, "
-                         f"dilation_rate={tuple(dilation_rate)}")
+        raise ValueError(f"strides > 1 cannot be combined with dilation_rate > 1. "
+                         f"Received: strides={tuple(strides)}, dilation_rate={tuple(dilation_rate)}")
 
 
 def conv_output(op: str, x: Shape, kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
@@ -137,7 +138,7 @@ def _geometry(p: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]
     return tup(p.kernel_size), tup(p.strides), tup(p.dilation_rate)
 
 
-def _conv_shape(op: str, what: str) -> Any:
+def _conv_shape(op: str, what: str) -> InferFn:
     def infer(p: Any, ins: list[Shape]) -> Shape:
         (x,) = ins
         kernel, strides, dilation = _geometry(p)
@@ -237,7 +238,7 @@ class SeparableConv2DParams(LayerParams):
         return self
 
 
-def _depthwise_shape(op: str) -> Any:
+def _depthwise_shape(op: str) -> InferFn:
     def infer(p: Any, ins: list[Shape]) -> Shape:
         (x,) = ins
         require_rank(op, x, 3, "height, width, channels")

@@ -1,8 +1,8 @@
 """Merge layers: element-wise Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate.
 
-Element-wise merges need inputs of one shape (an unknown dimension matches anything) and cost one operation per
-output element per extra input (Average: plus the division); Concatenate needs equal dimensions except on its axis
-and costs nothing. Incompatible shapes are error E401.
+Element-wise merges need inputs of one shape (an unknown dimension matches anything and, as in Keras, stays
+unknown) and cost one operation per output element per extra input (Average: plus the division); Concatenate needs
+equal dimensions except on its axis and costs nothing. Incompatible shapes are error E401.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ class MergeParams(LayerParams):
 
 
 def _join(a: Dim, b: Dim) -> Dim:
-    return a if b is None else b
+    # As in Keras, a dimension unknown in one input is unknown in the output.
+    return None if a is None or b is None else a
 
 
 def _compatible(a: Dim, b: Dim) -> bool:
@@ -86,7 +87,8 @@ def _concat_shape(p: ConcatenateParams, ins: list[Shape]) -> Shape:
 
 CONCATENATE = LayerDef(
     op="Concatenate", params=ConcatenateParams, infer=_concat_shape, family="merge", arity=(2, None),
-    positional="axis", doc="Joins its inputs along `axis` (default the last, i.e. channels); other dimensions must match.",
+    positional="axis",
+    doc="Joins its inputs along `axis` (default the last, i.e. channels); other dimensions must match.",
 )
 
 LAYERS = (ADD, SUBTRACT, MULTIPLY, AVERAGE, MAXIMUM, MINIMUM, CONCATENATE)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .base import DataFormat, IntPair, LayerDef, LayerParams, PaddingMode, Shape, check_spatial, numel, require_rank
-from .base import window_output_dim
+from .base import (
+    DataFormat, InferFn, IntPair, LayerDef, LayerParams, PaddingMode, Shape, check_spatial, numel, require_rank,
+    window_output_dim,
+)
 
 
 class MaxPooling2DParams(LayerParams):
@@ -27,7 +29,7 @@ class AveragePooling2DParams(MaxPooling2DParams):
     pool_size: IntPair
 
 
-def _pool_shape(op: str):  # type: ignore[no-untyped-def]
+def _pool_shape(op: str) -> InferFn:
     def infer(p: MaxPooling2DParams, ins: list[Shape]) -> Shape:
         (x,) = ins
         require_rank(op, x, 3, "height, width, channels")
@@ -63,7 +65,7 @@ class GlobalPooling2DParams(LayerParams):
     keepdims: bool = False
 
 
-def _global_shape(op: str):  # type: ignore[no-untyped-def]
+def _global_shape(op: str) -> InferFn:
     def infer(p: GlobalPooling2DParams, ins: list[Shape]) -> Shape:
         (x,) = ins
         require_rank(op, x, 3, "height, width, channels")

@@ -161,7 +161,7 @@ ROWS = [
     # Merges.
     row("Add", {}, [(4, 3), (4, 3)], (4, 3), N0, 12, "two"),
     row("Add", {}, [(4, 3), (4, 3), (4, 3)], (4, 3), N0, 24, "three"),
-    row("Add", {}, [(None, 3), (4, 3)], (4, 3), N0, 12, "unknown-matches"),
+    row("Add", {}, [(None, 3), (4, 3)], (None, 3), N0, None, "unknown-matches"),
     row("Subtract", {}, [(4, 3), (4, 3)], (4, 3), N0, 12, "two"),
     row("Multiply", {}, [(4, 3), (4, 3)], (4, 3), N0, 12, "two"),
     row("Multiply", {}, [(4, 3), (4, 3), (4, 3)], (4, 3), N0, 24, "three"),
@@ -172,7 +172,7 @@ ROWS = [
     row("Concatenate", {}, [(4, 3), (4, 5)], (4, 8), N0, 0, "channels"),
     row("Concatenate", {"axis": 1}, [(4, 3), (2, 3)], (6, 3), N0, 0, "axis1"),
     row("Concatenate", {"axis": -2}, [(4, 3), (2, 3), (1, 3)], (7, 3), N0, 0, "three"),
-    row("Concatenate", {}, [(None, 3), (4, 5)], (4, 8), N0, 0, "unknown-other"),
+    row("Concatenate", {}, [(None, 3), (4, 5)], (None, 8), N0, 0, "unknown-other"),
     row("Concatenate", {}, [(4, None), (4, 5)], (4, None), N0, 0, "unknown-axis"),
     # Reshaping.
     row("Flatten", {}, [(7, 7, 3)], (147,), N0, 0, "image"),
