@@ -49,8 +49,7 @@ def count(graph: Graph, types: dict[str, TensorType]) -> Stats:
         tr, nt = defn.count_params(node.params, ins, out)
         if not node.trainable:
             tr, nt = 0, tr + nt
-        macs_fn = getattr(defn, "count_macs", None)
-        c = Counts(tr, nt, defn.count_flops(node.params, ins, out), macs_fn(node.params, ins, out) if macs_fn else 0)
+        c = Counts(tr, nt, defn.count_flops(node.params, ins, out), defn.count_macs(node.params, ins, out))
         per_node[node.name] = c
         total = total + c
         for k in range(1, len(node.scope) + 1):

@@ -235,6 +235,12 @@ def no_flops(p: Any, ins: list[Shape], out: Shape) -> int:
     return 0
 
 
+def kernel_macs(kernel_weights: int, out: Shape) -> Optional[int]:
+    """MACs of a layer applying ``kernel_weights`` at every position of its output (all axes but channels)."""
+    n = numel(out[:-1])
+    return None if n is None else kernel_weights * n
+
+
 def numel(shape: Shape) -> Optional[int]:
     """Number of elements of a shape (batch of one), or None when a dimension is unknown."""
     if any(d is None for d in shape):
@@ -300,6 +306,8 @@ class LayerDef:
         infer: output shape from the parameters and the input shapes.
         count_params: ``(trainable, non_trainable)`` weights, as Keras counts them.
         count_flops: FLOPs for a batch of one (None when a dimension is unknown).
+        count_macs: multiply-accumulates of the layer's weights for a batch of one (convolutions and dense
+            layers: kernel weights x output positions; 0 for layers without a kernel).
         family: colour group in diagrams: input, conv, norm, activation, pooling, merge, dense, reshape, regularization.
         arity: ``(min, max)`` number of inputs; max None means unbounded.
         positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
@@ -311,6 +319,7 @@ class LayerDef:
     infer: InferFn
     count_params: ParamsFn = no_params
     count_flops: FlopsFn = no_flops
+    count_macs: FlopsFn = no_flops
     family: str = "other"
     arity: tuple[int, Optional[int]] = (1, 1)
     positional: Optional[str] = None

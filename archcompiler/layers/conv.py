@@ -15,7 +15,7 @@ from .activations import activation_flops, add_flops
 from .base import (
     ActivationName, DataFormat, Dim, InferFn, InitializerArg, IntPair, LayerDef, LayerParams, PaddingMode,
     PositiveInt, RegularizerArg, Shape, ShapeError, check_spatial, numel, require_known, require_rank,
-    window_output_dim,
+    window_output_dim, kernel_macs,
 )
 
 
@@ -173,15 +173,20 @@ def _conv_flops(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
                      _bias_and_activation(p.use_bias, p.activation, out))
 
 
+def _conv_macs(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
+    weights, _ = _conv_params(p, ins, out)
+    return kernel_macs(weights - (p.filters if p.use_bias else 0), out)
+
+
 CONV2D = LayerDef(
     op="Conv2D", params=Conv2DParams, infer=_conv_shape("Conv2D", "height, width, channels"),
-    count_params=_conv_params, count_flops=_conv_flops, family="conv", positional="filters",
+    count_params=_conv_params, count_flops=_conv_flops, count_macs=_conv_macs, family="conv", positional="filters",
     doc="2D convolution over height and width; `groups` splits the channels into independent convolutions.",
 )
 
 CONV1D = LayerDef(
     op="Conv1D", params=Conv1DParams, infer=_conv_shape("Conv1D", "steps, channels"),
-    count_params=_conv_params, count_flops=_conv_flops, family="conv", positional="filters",
+    count_params=_conv_params, count_flops=_conv_flops, count_macs=_conv_macs, family="conv", positional="filters",
     doc="1D convolution over steps; `padding: causal` pads on the left only.",
 )
 
@@ -281,15 +286,23 @@ def _separable_flops(p: SeparableConv2DParams, ins: list[Shape], out: Shape) -> 
                      _bias_and_activation(p.use_bias, p.activation, out))
 
 
+def _depthwise_macs(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
+    weights, _ = (_separable_params if hasattr(p, "filters") else _depthwise_params)(p, ins, out)
+    bias = (getattr(p, "filters", None) or ins[0][-1] * p.depth_multiplier) if p.use_bias else 0
+    return kernel_macs(weights - bias, out)
+
+
 DEPTHWISE_CONV2D = LayerDef(
     op="DepthwiseConv2D", params=DepthwiseConv2DParams, infer=_depthwise_shape("DepthwiseConv2D"),
-    count_params=_depthwise_params, count_flops=_depthwise_flops, family="conv", positional="kernel_size",
+    count_params=_depthwise_params, count_flops=_depthwise_flops, count_macs=_depthwise_macs, family="conv",
+    positional="kernel_size",
     doc="Depthwise 2D convolution: each input channel is convolved with its own `depth_multiplier` kernels.",
 )
 
 SEPARABLE_CONV2D = LayerDef(
     op="SeparableConv2D", params=SeparableConv2DParams, infer=_depthwise_shape("SeparableConv2D"),
-    count_params=_separable_params, count_flops=_separable_flops, family="conv", positional="filters",
+    count_params=_separable_params, count_flops=_separable_flops, count_macs=_depthwise_macs, family="conv",
+    positional="filters",
     doc="Depthwise 2D convolution followed by a 1x1 convolution to `filters` channels.",
 )
 

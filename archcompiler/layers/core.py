@@ -14,7 +14,7 @@ from pydantic import Field
 from .activations import activation_flops, add_flops
 from .base import (
     ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt, RegularizerArg, Shape, ShapeError,
-    numel,
+    kernel_macs, numel,
 )
 
 
@@ -70,8 +70,13 @@ def _dense_flops(p: DenseParams, ins: list[Shape], out: Shape) -> Optional[int]:
     return add_flops(rows * (2 * c * p.units + (p.units if p.use_bias else 0)), activation_flops(p.activation, out))
 
 
+def _dense_macs(p: DenseParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    return kernel_macs(ins[0][-1] * p.units, out)
+
+
 DENSE = LayerDef(
     op="Dense", params=DenseParams, infer=_dense_shape, count_params=_dense_params, count_flops=_dense_flops,
+    count_macs=_dense_macs,
     family="dense", positional="units", doc="Fully connected layer on the last axis.",
 )
 
