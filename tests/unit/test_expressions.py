@@ -1,0 +1,61 @@
+"""The expression language: values, templates, errors with positions, and bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from archcompiler.expressions import ExprError, evaluate_string
+
+ENV = {"stage": 2, "i": 1, "filters": [64, 64, 256], "f": 3, "name": "res2b", "s": {"stage": 3, "depth": 4},
+       "eps": 2e-5, "flag": True}
+
+
+@pytest.mark.parametrize("text, value", [
+    ("$f", 3), ("$filters", [64, 64, 256]), ("${filters[2] * 4}", 1024), ("${filters[-1]}", 256),
+    ("${filters[1:]}", [64, 256]), ("${f // 2}", 1), ("${f / 2}", 1.5), ("${f % 2}", 1), ("${2 ** 3}", 8),
+    ("${-f + 1}", -2), ("${(f + 1) * 2}", 8), ("${1 if i > 0 else 2}", 1), ("${f == 3 and not flag}", False),
+    ("${f > 1 or undefined_is_not_evaluated}", True), ("${1 < f <= 3}", True), ("${3 in filters}", False),
+    ("${64 in filters}", True), ("${'b' not in 'abc'}", False), ("${len(filters)}", 3), ("${sum(filters)}", 384),
+    ("${max(filters)}", 256), ("${min(4, f)}", 3), ("${range(3)}", [0, 1, 2]), ("${range(1, 7, 2)}", [1, 3, 5]),
+    ("${str(f) + 'x'}", "3x"), ("${int('12')}", 12), ("${float(f)}", 3.0), ("${abs(-2)}", 2),
+    ("${round(2.567, 1)}", 2.6), ("${format(i, '02d')}", "01"), ("${zip([1, 2], [3, 4])}", [[1, 3], [2, 4]]),
+    ("${enumerate(['a'])}", [[0, "a"]]), ("$s.stage", 3), ("${s.depth - 1}", 3), ("${s['stage']}", 3),
+    ("${[f, f]}", [3, 3]), ("${none}", None), ("${true}", True), ("${eps * 2}", 4e-5), ("${'a' * 3}", "aaa"),
+    ("${[0] * 2}", [0, 0]),
+    ("res${stage}${'abcdef'[i]}_branch2a", "res2b_branch2a"), ("${name}_1_conv", "res2b_1_conv"),
+    ("conv${stage + 1}_block${i}", "conv3_block1"), ("a$$b", "a$b"), ("no expression", "no expression"),
+    ("${filters}", [64, 64, 256]), ("x${filters}", "x[64, 64, 256]"), ("${flag}!", "true!"),
+])
+def test_values(text: str, value) -> None:
+    assert evaluate_string(text, ENV) == value
+
+
+@pytest.mark.parametrize("text, code, offset", [
+    ("${nope}", "E301", 2), ("${stage + nope}", "E301", 10), ("${foo(1)}", "E301", 2), ("$stage_x", "E301", 1),
+    ("${1 +}", "E300", 5), ("${(1}", "E300", 4), ("pre${stage", "E300", 3), ("a$stage", "E300", 1),
+    ("${a.}", "E300", 4), ("${x = 1}", "E300", 4), ("${1 if 2}", "E300", 8), ("${lambda: 1}", "E300", 8),
+    ("${__import__('os')}", "E301", 2), ("${filters[5]}", "E302", 9), ("${f / 0}", "E302", 4),
+    ("${'a' + 1}", "E302", 6), ("${2 ** 1000}", "E302", 4), ("${10 ** 200}", "E302", 5),
+    ("${'a' * 1000000}", "E302", 6), ("${range(10 ** 9)}", "E302", 2), ("${s.nope}", "E302", 4),
+    ("${f.x}", "E302", 4), ("${len(3)}", "E302", 2), ("${int('x')}", "E302", 2), ("${filters < 3}", "E302", 10),
+    ("${format(1, '{0}')}", "E302", 2), ("${" + "(" * 200 + "1" + ")" * 200 + "}", "E300", None),
+])
+def test_errors(text: str, code: str, offset: int | None) -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string(text, ENV)
+    assert info.value.code == code
+    if offset is not None:
+        assert info.value.offset == offset, info.value.message
+
+
+def test_did_you_mean_for_variables() -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string("${filtres[0]}", ENV)
+    assert info.value.hint == "did you mean 'filters'?"
+
+
+def test_no_python_eval() -> None:
+    """Dunder tricks, attribute walks and calls of values are not part of the language."""
+    for text in ("${().__class__}", "${filters.__len__()}", "${(lambda: 1)()}", "${[x for x in filters]}"):
+        with pytest.raises(ExprError):
+            evaluate_string(text, ENV)
