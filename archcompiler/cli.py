@@ -172,11 +172,15 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .backends.build import build
+    # The spec is checked before TensorFlow is imported: an invalid spec fails fast and writes nothing.
     comp = _compile(args.file, parse_overrides(args.set))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .backends.build import build
     written = build(comp, Path(args.output), diagram=not args.no_diagram, stem=args.stem)
     for p in written:
         print(p)
+    for w in getattr(written, "warnings", ()):
+        print(f"archc: warning: {w}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -184,7 +188,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .backends.dot import render_file
     comp = _compile(args.file, parse_overrides(args.set))
     out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}.{args.format}"
-    depth = None if args.depth == "all" else int(args.depth) if args.depth is not None else None
+    # None: the level's default (block 1, layer all); "all" opens every level at both levels.
+    depth = args.depth if args.depth in (None, "all") else int(args.depth)
     path = render_file(comp, out, fmt=args.format, level=args.level, depth=depth, fold=args.fold,
                        rankdir=args.rankdir)
     print(path)

@@ -261,9 +261,12 @@ class Expander:
             if table is None or part not in table:
                 known = list(table or {})
                 where = "" if k == 0 else f" inside '{'.'.join(parts[:k])}'"
-                self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path,
-                           hint=did_you_mean(part, known) or (f"known here: {', '.join(sorted(known))}"
-                                                              if known else "give an entry `id: name` to refer to it"))
+                if part in self.claimed and k == 0:
+                    hint = f"'{part}' is a layer name; references use ids: give that entry `id: {part}`"
+                else:
+                    hint = did_you_mean(part, known) or (f"known here: {', '.join(sorted(known))}" if known
+                                                         else "give an entry `id: name` to refer to it")
+                self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path, hint=hint)
                 raise _Skip()
             handle = table[part]
             table = handle.inner

@@ -303,14 +303,18 @@ def parse(source: SourceFile) -> Document:
     Raises:
         CompileError: with E101 (syntax), E102 (duplicate key), E103 (tag) or E104 (limits), at their positions.
     """
-    if source.path.endswith(".json"):
-        _check_json(source)
-    text, colmap = (source.text, {}) if source.path.endswith(".json") else protect_expressions(source.text)
+    is_json = source.path.endswith(".json")
+    json_data = _check_json(source) if is_json else None
+    text, colmap = (source.text, {}) if is_json else protect_expressions(source.text)
     try:
-        return _compose(source, text, colmap)
+        doc = _compose(source, text, colmap)
+        # JSON's own reader is authoritative for JSON values (escapes YAML reads differently); YAML gives positions.
+        return Document(source, json_data, doc.spans, doc.key_spans) if is_json else doc
     except CompileError:
         raise
     except yaml.MarkedYAMLError as e:
+        if is_json:  # valid JSON that YAML cannot read (e.g. surrogate-pair escapes): no positions inside
+            return Document(source, json_data, {(): Span(source.path, 1, 1, 1, 2)})
         mark = e.problem_mark or e.context_mark
         span = _span(source.path, mark, mark, colmap) if mark else Span(source.path, 1, 1, 1, 2)
         msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
@@ -320,16 +324,27 @@ def parse(source: SourceFile) -> Document:
                            {source.path: source}) from None
 
 
-def _check_json(source: SourceFile) -> None:
-    """Reports JSON syntax errors with JSON's own positions (YAML's parser is laxer than JSON)."""
+def _check_json(source: SourceFile) -> Any:
+    """Reads JSON with JSON's own reader, reporting syntax errors at JSON's positions (YAML's parser is laxer)."""
     try:
-        json.loads(source.text)
+        return json.loads(source.text, parse_constant=_no_constant)
+    except ValueError as e:
+        if not isinstance(e, json.JSONDecodeError):
+            raise CompileError([Diagnostic("E104", f"invalid JSON: {e}", Span(source.path, 1, 1, 1, 2))],
+                               {source.path: source}) from None
+        raise CompileError([Diagnostic("E101", f"invalid JSON: {e.msg}",
+                                       Span(source.path, e.lineno, e.colno, e.lineno, e.colno + 1))],
+                           {source.path: source}) from None
     except json.JSONDecodeError as e:
         span = Span(source.path, e.lineno, e.colno, e.lineno, e.colno + 1)
         raise CompileError([Diagnostic("E101", f"invalid JSON: {e.msg}", span)], {source.path: source}) from None
     except RecursionError:
         raise CompileError([Diagnostic("E104", f"the document nests deeper than {MAX_DEPTH} levels",
                                        Span(source.path, 1, 1, 1, 2))], {source.path: source}) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Document:
