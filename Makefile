@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup graphviz clean schema
+.PHONY: demo test setup graphviz clean schema docs
 
 demo: setup
 	$(BIN)/archc build specs/resnet50_signs.yaml -o build/
@@ -30,6 +30,10 @@ graphviz:
 
 schema: setup
 	$(BIN)/archc schema -o schema/archspec.schema.json
+
+# Regenerates what the docs generate from the code: the JSON Schema and the layer reference.
+docs: schema
+	$(BIN)/python -m archcompiler.docs
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .hypothesis

@@ -112,3 +112,21 @@ def splice(doc_text: str) -> str:
     return doc_text[:start] + "\n" + layer_reference() + "\n" + doc_text[end:]
 
 
+
+
+def main() -> None:
+    """Regenerates the layer reference inside docs/spec-language.md (run from the repository root)."""
+    from pathlib import Path
+
+    path = Path("docs/spec-language.md")
+    text = path.read_text(encoding="utf-8")
+    new = splice(text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        print(f"updated {path}")
+    else:
+        print(f"{path} is up to date")
+
+
+if __name__ == "__main__":
+    main()

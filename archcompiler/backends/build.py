@@ -155,7 +155,10 @@ def _commit(staged: list[tuple[Path, Path]]) -> None:
     """Renames every temporary file over its final name; on failure, puts back what was there before."""
     backups: list[tuple[Path, Path | None]] = []  # (final, hard link to its previous content or None)
     done: list[Path] = []
+    mode = 0o666 & ~_umask()  # temporary files are private (0600); outputs get the usual permissions
     try:
+        for tmp, _ in staged:
+            os.chmod(tmp, mode)
         for _, final in staged:
             backups.append((final, _backup(final)))
         with _interrupts_held():
@@ -178,6 +181,12 @@ def _commit(staged: list[tuple[Path, Path]]) -> None:
         for _, b in backups:
             if b is not None:
                 _unlink(b)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _backup(final: Path) -> Path | None:

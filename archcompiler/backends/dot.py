@@ -70,7 +70,7 @@ SKIP_COLOR = "#3d6fb6"
 WRAP_LIMIT_IN = {"block": 30.0, "layer": 40.0}
 
 #: Estimated inches per rank along the layout direction, and across it per column (by level and rankdir).
-_EXTENT = {("block", "TB"): (1.0, 3.0), ("block", "LR"): (2.6, 1.0),
+_EXTENT = {("block", "TB"): (1.3, 3.4), ("block", "LR"): (2.6, 1.0),
            ("layer", "TB"): (0.75, 4.5), ("layer", "LR"): (2.2, 1.6)}
 
 
@@ -127,6 +127,7 @@ class View:
     edges: list[tuple[str, str]]
     skips: set[tuple[str, str]]
     columns: list[list[Any]] = field(default_factory=list)
+    spine: list[str] = field(default_factory=list)
 
     def unit(self, uid: str) -> Unit:
         return self._index[uid]
@@ -209,6 +210,7 @@ def plan(comp: Any, level: str = "block", depth: Depth = None, fold: bool = Fals
         edges.append((host, "output:" + o))
     view = View(level, d, fold, ordered, clusters, edges, _skip_edges(ordered, edges))
     view.columns = _columns(view, rankdir, columns)
+    view.spine = spine(ordered, edges)
     return view
 
 
@@ -286,6 +288,22 @@ def _levels(units: list[Unit], edges: list[tuple[str, str]]) -> dict[str, int]:
     return level
 
 
+def spine(units: list[Unit], edges: list[tuple[str, str]]) -> list[str]:
+    """The longest chain of boxes (ties go to the earliest box); drawn straight, the branches bend around it."""
+    lv = _levels(units, edges)
+    if not lv:
+        return []
+    preds: dict[str, list[str]] = {u.id: [] for u in units}
+    for a, b in edges:
+        preds[b].append(a)
+    cur = max(units, key=lambda u: (lv[u.id], -u.first)).id
+    chain = [cur]
+    while preds[cur]:
+        cur = next(p for p in preds[cur] if lv[p] == lv[cur] - 1)
+        chain.append(cur)
+    return chain[::-1]
+
+
 def _skip_edges(units: list[Unit], edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Edges that jump over boxes (shortcuts): the head's level is more than one above the tail's."""
     lv = _levels(units, edges)
@@ -325,15 +343,12 @@ def _columns(view: View, rankdir: str, forced: Optional[int]) -> list[list[Any]]
             ranks[k] = 1
 
     # Places where a cut is clean: the only edge crossing it joins the two items next to it.
+    item_edges = sorted({(pos[item_of[a]], pos[item_of[b]]) for a, b in view.edges
+                         if item_of[a] != item_of[b]})
     crossing = [0] * (n + 1)
-    for a, b in view.edges:
-        ia, ib = pos[item_of[a]], pos[item_of[b]]
-        if ia == ib:
-            continue
-        lo, hi = min(ia, ib), max(ia, ib)
-        for c in range(lo + 1, hi + 1):
+    for ia, ib in item_edges:
+        for c in range(min(ia, ib) + 1, max(ia, ib) + 1):
             crossing[c] += 1
-    item_edges = {(pos[item_of[a]], pos[item_of[b]]) for a, b in view.edges}
     clean = [c for c in range(1, n) if crossing[c] == 1 and (c - 1, c) in item_edges]
     if not clean:
         return [items]
@@ -650,8 +665,11 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
     for lst in children.values():
         lst.sort(key=lambda t: (t[0], t[1], t[2].id))
 
+    on_spine = set(view.spine)
+
     def emit_unit(u: Unit, indent: str) -> None:
         rows = _label_rows(u, comp)
+        group = "spine" if u.id in on_spine else None
         if u.kind == "output":
             label = (f'<<FONT POINT-SIZE="10"><B>output</B> {_esc(u.output)}<BR/>'
                      f'{_esc(shape_text(comp.types[u.output].shape))}</FONT>>')
@@ -664,13 +682,13 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
             _, fill, line = FAMILIES[_family(u.layer)]
             big = u.counts.total > 0 or _family(u.layer) == "input"
             out.append(f"{indent}{quote(u.id)} " + _attrs(
-                label=_html_label(rows, "normal" if big else "small"), fillcolor=fill, color=line,
+                label=_html_label(rows, "normal" if big else "small"), fillcolor=fill, color=line, group=group,
                 tooltip=_tooltip(u, comp)) + ";")
             return
         fill, line = block_colors[u.blocks[0].block]
         out.append(f"{indent}{quote(u.id)} " + _attrs(
             label=_html_label(rows, "normal"), fillcolor=fill, color=line, penwidth="1.6",
-            peripheries="2" if u.kind == "fold" else None, tooltip=_tooltip(u, comp)) + ";")
+            peripheries="2" if u.kind == "fold" else None, group=group, tooltip=_tooltip(u, comp)) + ";")
 
     def emit_cluster(c: Cluster, indent: str) -> None:
         b = c.block
@@ -717,12 +735,15 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
         if (a, b) in view.skips:
             attrs.update(color=SKIP_COLOR, penwidth="1.4")
         if wrapped and col_of.get(a) != col_of.get(b):
-            attrs.update(constraint="false", style="dashed", color="#999999")
+            # The chain continues at the top of the next column (TB) or the start of the next row (LR): leave
+            # the tail sideways towards it and enter the head from the side it comes from.
+            tail, head = ("e", "w") if rankdir == "TB" else ("s", "n")
+            attrs.update(constraint="false", style="dashed", color="#8a8a8a", tailport=tail, headport=head)
         out.append(f"  {quote(a)} -> {quote(b)}" + (" " + _attrs(**attrs) if attrs else "") + ";")
     if wrapped:
         out.append("  { rank=same; " + " ".join(quote(h) for h in heads) + "; }")
         for h1, h2 in zip(heads, heads[1:]):
-            out.append(f"  {quote(h1)} -> {quote(h2)} [style=invis];")
+            out.append(f"  {quote(h1)} -> {quote(h2)} [style=invis, weight=0];")
     out.append("}")
     return "\n".join(out) + "\n"
 
