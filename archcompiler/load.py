@@ -207,6 +207,7 @@ class _Loader:
         self.cache: dict[Path, tuple[Document, SpecFile]] = {}
         self.loaded = 0
         self.deferred: list[Diagnostic] = []
+        self.real_of: dict[int, Path] = {}  # id(document) -> its resolved path, for relative includes
 
     def load_file(self, path: Path, display: str, span: Span | None) -> tuple[Document, SpecFile]:
         real = path.resolve()
@@ -220,17 +221,16 @@ class _Loader:
         doc = parse(source)
         spec = validate_document(doc, self.deferred)
         self.cache[real] = (doc, spec)
+        self.real_of[id(doc)] = real
         return doc, spec
 
     def resolve_ref(self, ref: str, doc: Document, path: tuple) -> tuple[Path, str]:
         """Resolves an ``extends``/``imports`` path relative to the including file, inside the root tree."""
         span = doc.span(path)
-        base = Path(doc.source.path).resolve().parent if not hasattr(doc, "real") else doc.real.parent
-        here = self._real_of(doc)
-        target = (here.parent / ref).resolve()
         if os.path.isabs(ref):
             raise CompileError([Diagnostic("E210", f"'{ref}' is an absolute path; use a path relative to "
                                                    f"{doc.source.path}", span, path=path)], self.sources)
+        target = (self.real_of[id(doc)].parent / ref).resolve()
         try:
             target.relative_to(self.root_dir)
         except ValueError:
@@ -238,17 +238,10 @@ class _Loader:
                                                    f"({self.root_dir})", span, path=path,
                                            hint="specs may only include files at or below the directory of the spec "
                                                 "being compiled")], self.sources) from None
-        del base
         if not target.is_file():
             raise CompileError([Diagnostic("E210", f"cannot find '{ref}' (looked for {display_path(target)})", span,
                                            path=path)], self.sources)
         return target, display_path(target)
-
-    def _real_of(self, doc: Document) -> Path:
-        for real, (d, _) in self.cache.items():
-            if d is doc:
-                return real
-        return Path(doc.source.path).resolve()  # pragma: no cover
 
     def resolve(self, real: Path, doc: Document, spec: SpecFile, stack: tuple[Path, ...]) -> ResolvedSpec:
         """Resolves one file: its base (``extends``) first, then its imports, then its own definitions."""
@@ -341,6 +334,7 @@ def load_text(text: str, name: str = "<string>", base_dir: str | Path | None = N
         spec = validate_document(doc, loader.deferred)
         fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
         loader.cache[fake] = (doc, spec)
+        loader.real_of[id(doc)] = fake
         out = loader.resolve(fake, doc, spec, ())
     except CompileError as e:
         raise CompileError([*loader.deferred, *e.diagnostics], {**loader.sources, **e.sources}) from None
