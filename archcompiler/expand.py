@@ -417,14 +417,18 @@ class Expander:
         if ident:
             ctx.ids[ident] = Handle(out, inner.ids)
 
-    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
-        doc = ctx.doc
+    def validate_entry(self, model: type, entry: dict, ctx: _Ctx, path: tuple) -> Any:
+        """Validates a repeat or conditional entry against its model, recording errors with the block chain."""
         try:
-            rep = RepeatEntry.model_validate(entry)
+            return model.model_validate(entry)
         except pydantic.ValidationError as e:
-            for d in pydantic_diagnostics(e, doc, path, RepeatEntry):
+            for d in pydantic_diagnostics(e, ctx.doc, path, model):
                 self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
             raise _Skip() from None
+
+    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
+        doc = ctx.doc
+        rep = self.validate_entry(RepeatEntry, entry, ctx, path)
         if (rep.repeat is None) == (rep.for_ is None):
             self.error("E201", "a loop has either 'repeat: N' or 'for: var' with 'in: [...]'", doc.span(path), ctx,
                        path)
@@ -462,12 +466,7 @@ class Expander:
 
     def expand_if(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
         doc = ctx.doc
-        try:
-            cond = IfEntry.model_validate(entry)
-        except pydantic.ValidationError as e:
-            for d in pydantic_diagnostics(e, doc, path, IfEntry):
-                self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
-            raise _Skip() from None
+        cond = self.validate_entry(IfEntry, entry, ctx, path)
         value = self.evaluate(cond.if_, ctx.env, doc, path + ("if",), ctx, "if")
         if not isinstance(value, bool):
             self.error("E201", f"'if' needs true or false. Received: {type_name(value)} {value!r}"[:200],

@@ -313,29 +313,34 @@ def load(path: str | Path) -> ResolvedSpec:
     p = Path(path)
     real = p.resolve()
     loader = _Loader(real.parent)
-    try:
-        doc, spec = loader.load_file(p, str(path), None)
-        out = loader.resolve(real, doc, spec, ())
-    except CompileError as e:
-        raise CompileError([*loader.deferred, *e.diagnostics], {**loader.sources, **e.sources}) from None
-    out.sources = loader.sources
-    out.deferred = loader.deferred
-    return out
+
+    def first() -> tuple[Document, SpecFile]:
+        return loader.load_file(p, str(path), None)
+    return _resolve_all(loader, real, first)
 
 
 def load_text(text: str, name: str = "<string>", base_dir: str | Path | None = None) -> ResolvedSpec:
     """Loads a spec given as text. Relative ``extends``/``imports`` resolve against ``base_dir`` (default: cwd)."""
     root = Path(base_dir or ".").resolve()
     loader = _Loader(root)
-    source = SourceFile(name, text)
-    loader.sources[name] = source
-    try:
+    fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
+
+    def first() -> tuple[Document, SpecFile]:
+        source = SourceFile(name, text)
+        loader.sources[name] = source
         doc = parse(source)
         spec = validate_document(doc, loader.deferred)
-        fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
         loader.cache[fake] = (doc, spec)
         loader.real_of[id(doc)] = fake
-        out = loader.resolve(fake, doc, spec, ())
+        return doc, spec
+    return _resolve_all(loader, fake, first)
+
+
+def _resolve_all(loader: _Loader, real: Path, first: Any) -> ResolvedSpec:
+    """Loads the first document with ``first()`` and resolves everything it includes, keeping all diagnostics."""
+    try:
+        doc, spec = first()
+        out = loader.resolve(real, doc, spec, ())
     except CompileError as e:
         raise CompileError([*loader.deferred, *e.diagnostics], {**loader.sources, **e.sources}) from None
     out.sources = loader.sources
