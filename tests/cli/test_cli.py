@@ -28,6 +28,11 @@ def test_validate_all_bundled_specs(capsys, in_root) -> None:
     assert err == ""
 
 
+def test_validate_accepts_block_libraries(capsys, in_root) -> None:
+    code, out, _ = run(capsys, "validate", "specs/lib/resnet_basic.yaml")
+    assert code == 0 and "ok  specs/lib/resnet_basic.yaml: block library (2 blocks)" in out
+
+
 def test_validate_reports_errors_on_stderr_and_exit_1(capsys, in_root) -> None:
     code, out, err = run(capsys, "validate", "tests/golden/errors/E201_invalid_values.yaml", "specs/happy_model.yaml")
     assert code == 1
