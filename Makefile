@@ -37,3 +37,13 @@ docs: schema
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .hypothesis
+
+# Regenerates the diagrams embedded in docs/diagrams.md: the SVG, and beside it the DOT text that
+# tests/golden/test_dot_golden.py compares with what archc writes today.
+.PHONY: docs-img
+DOC_IMAGES := resnet50_signs squeezenet
+docs-img: setup
+	@for s in $(DOC_IMAGES); do \
+	  $(BIN)/archc render specs/$$s.yaml -f dot -o docs/img/$$s.dot && \
+	  $(BIN)/archc render specs/$$s.yaml -f svg -o docs/img/$$s.svg || exit 1; \
+	done

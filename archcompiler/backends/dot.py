@@ -12,8 +12,9 @@ Two levels of detail, both drawn from the IR graph and its block instances:
 
 ``fold`` draws consecutive, chained instances of one block with the same output shape and the same counts as one
 ``xN`` box. Edges follow the data: an edge from box A to box B when a layer in B reads a layer in A. Long chains
-are wrapped into several columns (rows with ``rankdir=LR``) at places where exactly one edge crosses, so that a
-ResNet-152 fits a screen; the edge that crosses is drawn as the continuation of the chain.
+are wrapped into several columns (rows with ``rankdir=LR``), cut where every edge that crosses joins the two
+neighbouring units, preferably at a stage boundary, so that a ResNet-152 fits a screen; a dashed edge continues the
+chain in the next column.
 
 The DOT text is deterministic: node ids are IR layer names and block scopes, the order follows the graph, nothing
 depends on hashing or object identity. Rendering needs the ``graphviz`` Python package and the ``dot`` program;
@@ -22,6 +23,8 @@ depends on hashing or object identity. Rendering needs the ``graphviz`` Python p
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 import shutil
 from dataclasses import dataclass, field
@@ -53,10 +56,11 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
     "other": ("other", "#ffffff", "#888888"),
 }
 
-#: Fill and border colours of block boxes, given to block types in order of first appearance.
+#: Fill and border colours of block boxes, given to block names in order of first appearance. Blocks are told
+#: apart by a strong border on a faint tint, layers by their pastel fill, so the two legends do not overlap.
 BLOCK_COLORS: tuple[tuple[str, str], ...] = (
-    ("#dae8fc", "#4f6fa8"), ("#e1f0d8", "#5b8c3e"), ("#fde9d0", "#c27c0e"), ("#eadcf0", "#7e57a0"),
-    ("#d5efef", "#2e8b8b"), ("#f8dcdc", "#b04a4a"), ("#ececd0", "#8a8a2e"), ("#e4e4e4", "#666666"),
+    ("#f3f6fc", "#3c5a99"), ("#f4f9f0", "#4f7f33"), ("#fdf6ec", "#b06d0a"), ("#f7f1fa", "#70479a"),
+    ("#eef8f8", "#217a7a"), ("#fbf0f0", "#a33b3b"), ("#f7f7ea", "#7a7a24"), ("#f2f2f2", "#555555"),
 )
 
 #: Background shades of nested clusters, outermost first (cycled).
@@ -122,6 +126,7 @@ class View:
     level: str
     depth: Optional[int]
     fold: bool
+    rankdir: str
     units: list[Unit]
     clusters: dict[tuple[str, ...], Cluster]
     edges: list[tuple[str, str]]
@@ -204,12 +209,10 @@ def plan(comp: Any, level: str = "block", depth: Depth = None, fold: bool = Fals
         ordered, edges, owner = _fold(ordered, edges, owner, comp)
     # Output markers, after the box holding each output.
     for o in graph.outputs:
-        host = owner[o]
-        parent = ()
-        ordered.append(Unit("output:" + o, "output", parent, len(graph.nodes), layer=graph.node(o), output=o))
-        edges.append((host, "output:" + o))
-    view = View(level, d, fold, ordered, clusters, edges, _skip_edges(ordered, edges))
-    view.columns = _columns(view, rankdir, columns)
+        ordered.append(Unit("output:" + o, "output", (), len(graph.nodes), layer=graph.node(o), output=o))
+        edges.append((owner[o], "output:" + o))
+    view = View(level, d, fold, rankdir, ordered, clusters, edges, _skip_edges(ordered, edges))
+    view.columns = _columns(view, comp.types, rankdir, columns)
     view.spine = spine(ordered, edges)
     return view
 
@@ -277,14 +280,28 @@ def _fold(units: list[Unit], edges: list[tuple[str, str]], owner: dict[str, str]
 
 
 def _levels(units: list[Unit], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest-path level of each box (edges always go forward in the IR's topological order)."""
-    order = {u.id: k for k, u in enumerate(units)}
+    """Longest-path level of each box, in topological order (boxes in drawing order break ties)."""
     preds: dict[str, list[str]] = {u.id: [] for u in units}
+    succs: dict[str, list[str]] = {u.id: [] for u in units}
     for a, b in edges:
-        preds[b].append(a)
+        if a in preds and b in preds:
+            preds[b].append(a)
+            succs[a].append(b)
+    waiting = {k: len(v) for k, v in preds.items()}
+    ready = [u.id for u in units if not waiting[u.id]]
     level: dict[str, int] = {}
-    for u in sorted(units, key=lambda u: order[u.id]):
-        level[u.id] = max((level.get(p, 0) + 1 for p in preds[u.id]), default=0)
+    order = {u.id: i for i, u in enumerate(units)}
+    heap = [(order[k], k) for k in ready]
+    heapq.heapify(heap)
+    while heap:
+        _, k = heapq.heappop(heap)
+        level[k] = max((level[p] + 1 for p in preds[k] if p in level), default=0)
+        for s_ in succs[k]:
+            waiting[s_] -= 1
+            if not waiting[s_]:
+                heapq.heappush(heap, (order[s_], s_))
+    for u in units:  # only on a cycle, which a network's graph never has
+        level.setdefault(u.id, max((level.get(p, 0) + 1 for p in preds[u.id]), default=0))
     return level
 
 
@@ -296,10 +313,11 @@ def spine(units: list[Unit], edges: list[tuple[str, str]]) -> list[str]:
     preds: dict[str, list[str]] = {u.id: [] for u in units}
     for a, b in edges:
         preds[b].append(a)
-    cur = max(units, key=lambda u: (lv[u.id], -u.first)).id
+    units_order = {u.id: i for i, u in enumerate(units)}
+    cur = max(units, key=lambda u: (lv[u.id], -units_order[u.id])).id
     chain = [cur]
     while preds[cur]:
-        cur = next(p for p in preds[cur] if lv[p] == lv[cur] - 1)
+        cur = max(preds[cur], key=lambda p: (lv[p], -units_order[p]))
         chain.append(cur)
     return chain[::-1]
 
@@ -314,42 +332,61 @@ def _skip_edges(units: list[Unit], edges: list[tuple[str, str]]) -> set[tuple[st
 # wrapping long chains into columns
 # ---------------------------------------------------------------------------------------------------------------
 
-def _columns(view: View, rankdir: str, forced: Optional[int]) -> list[list[Any]]:
-    """Top-level items (boxes and clusters), split into columns at edges that are the only ones crossing."""
-    items: list[Any] = []  # Unit or scope tuple (a top-level cluster)
+def _item_key(u: Unit) -> Any:
+    """The top-level item a box belongs to: itself, or the scope of its outermost cluster."""
+    return u.id if not u.parent else u.parent[:1]
+
+
+def _columns(view: View, types: dict, rankdir: str, forced: Optional[int]) -> list[list[Any]]:
+    """Top-level items (box ids, or scope tuples for top-level clusters), split into columns at clean cuts: places
+    where every edge that crosses joins the two items next to the cut. Linear in the size of the view."""
+    items: list[Any] = []
     first: dict[Any, int] = {}
+    members: dict[Any, list[Unit]] = {}
     item_of: dict[str, Any] = {}
     for u in view.units:
-        key: Any = u.id if not u.parent else u.parent[:1]
+        key = _item_key(u)
         item_of[u.id] = key
-        if key not in first:
-            first[key] = u.first if not u.parent else view.clusters[u.parent[:1]].first
+        if key not in members:
+            members[key] = []
+            first[key] = u.first if not u.parent else view.clusters[key].first
             items.append(key)
+        members[key].append(u)
     items.sort(key=lambda k: (first[k], 0 if isinstance(k, tuple) else 1, str(k)))
     pos = {k: i for i, k in enumerate(items)}
     n = len(items)
     if n < 2 or forced == 1:
         return [items]
 
-    # Ranks each item takes along the layout direction (the ranks are shared by all columns).
+    inner: dict[Any, list[tuple[str, str]]] = {}
+    item_edges: set[tuple[int, int]] = set()
+    for a, b in view.edges:
+        ka, kb = item_of[a], item_of[b]
+        if ka == kb:
+            inner.setdefault(ka, []).append((a, b))
+        else:
+            item_edges.add((pos[ka], pos[kb]))
+
+    # Ranks each item takes along the layout direction (all columns share the ranks).
     ranks: dict[Any, int] = {}
     for k in items:
         if isinstance(k, tuple):
-            members = [u for u in view.units if item_of[u.id] == k]
-            lv = _levels(members, [(a, b) for a, b in view.edges if item_of[a] == k and item_of[b] == k])
-            nesting = max((len(u.parent) for u in members), default=1)
+            lv = _levels(members[k], inner.get(k, []))
+            nesting = max(len(u.parent) for u in members[k])
             ranks[k] = max(lv.values(), default=0) + 1 + nesting
         else:
             ranks[k] = 1
 
-    # Places where a cut is clean: the only edge crossing it joins the two items next to it.
-    item_edges = sorted({(pos[item_of[a]], pos[item_of[b]]) for a, b in view.edges
-                         if item_of[a] != item_of[b]})
-    crossing = [0] * (n + 1)
+    delta = [0] * (n + 2)
     for ia, ib in item_edges:
-        for c in range(min(ia, ib) + 1, max(ia, ib) + 1):
-            crossing[c] += 1
-    clean = [c for c in range(1, n) if crossing[c] == 1 and (c - 1, c) in item_edges]
+        delta[min(ia, ib) + 1] += 1
+        delta[max(ia, ib) + 1] -= 1
+    clean: list[int] = []
+    crossing = 0
+    for c in range(1, n):
+        crossing += delta[c]
+        if crossing == 1 and (c - 1, c) in item_edges:
+            clean.append(c)
     if not clean:
         return [items]
 
@@ -365,22 +402,53 @@ def _columns(view: View, rankdir: str, forced: Optional[int]) -> list[list[Any]]
         want = max(2, round(math.sqrt(total * step / width * (1.0 if rankdir == "TB" else 1 / 1.6))))
     else:
         want = forced
+    # Spatial size of each item's output: a cut where it changes falls between stages, where a person would cut.
+    def spatial(k: Any) -> tuple:
+        out = view.clusters[k].block.output if isinstance(k, tuple) else view.unit(k).output
+        return tuple(types[out].shape[:-1])
+
+    window = total / want * 0.2
     cuts: list[int] = []
     for j in range(1, want):
         target = total * j / want
-        options = [c for c in clean if not cuts or c > cuts[-1]]
-        if not options:
+        k = bisect.bisect_left(clean, cuts[-1] + 1) if cuts else 0
+        if k >= len(clean):
             break
-        best = min(options, key=lambda c: (abs(start[c] - target), c))
-        if best not in cuts:
-            cuts.append(best)
+        # Among the clean cuts after the previous one: those near the target that change the spatial size, else
+        # the nearest.
+        lo = bisect.bisect_left(start, target - window, lo=clean[k])
+        near_stage = [c for c in clean[bisect.bisect_left(clean, lo, lo=k):]
+                      if start[c] <= target + window][:64]
+        near_stage = [c for c in near_stage if spatial(items[c - 1]) != spatial(items[c])]
+        if near_stage:
+            cuts.append(min(near_stage, key=lambda c: (abs(start[c] - target), c)))
+            continue
+        m = bisect.bisect_left(start, target, lo=clean[k])
+        near = [c for c in (_floor_in(clean, m - 1, k), _ceil_in(clean, m, k)) if c is not None]
+        cuts.append(min(near, key=lambda c: (abs(start[c] - target), c)))
     bounds = [0, *cuts, n]
     return [items[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1) if bounds[i] < bounds[i + 1]]
+
+
+def _floor_in(xs: list[int], x: int, lo: int) -> Optional[int]:
+    """The largest element of sorted ``xs[lo:]`` that is <= x."""
+    i = bisect.bisect_right(xs, x, lo=lo) - 1
+    return xs[i] if i >= lo else None
+
+
+def _ceil_in(xs: list[int], x: int, lo: int) -> Optional[int]:
+    """The smallest element of sorted ``xs[lo:]`` that is >= x."""
+    i = bisect.bisect_left(xs, x, lo=lo)
+    return xs[i] if i < len(xs) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # labels
 # ---------------------------------------------------------------------------------------------------------------
+
+class Html(str):
+    """A Graphviz HTML-like label (written between ``<`` and ``>``, not quoted)."""
+
 
 def _esc(text: str) -> str:
     """Escapes text for a Graphviz HTML-like label."""
@@ -393,8 +461,9 @@ def quote(text: str) -> str:
 
 
 def shape_text(shape: tuple) -> str:
-    """``(15, 15, 256)`` -> ``15×15×256``; unknown dimensions are ``?``."""
-    return "×".join("?" if d is None else str(d) for d in shape) or "scalar"
+    """``(15, 15, 256)`` -> ``15×15×256``, ``(10,)`` -> ``(10)``; unknown dimensions are ``?``."""
+    text = "×".join("?" if d is None else str(d) for d in shape)
+    return f"({text})" if len(shape) == 1 else text or "scalar"
 
 
 def _pair(v: Any) -> str:
@@ -458,7 +527,7 @@ def _family(node: Node) -> str:
 
 
 def _merge_kind(comp: Any, members: list[str]) -> str:
-    """How the layers of a block merge their branches: ``shortcut: identity``, ``shortcut: Conv2D → BN``,
+    """How the layers of a block merge their branches: ``shortcut: identity``, ``shortcut: Conv2D, BN``,
     ``Concatenate of 2 branches``; empty when the block has no merge."""
     graph = comp.graph
     inside = set(members)
@@ -490,7 +559,7 @@ def _merge_kind(comp: Any, members: list[str]) -> str:
                 found.append("shortcut: identity")
             else:
                 ops = [_ABBREV.get(o, o) for o in reversed(short)]
-                found.append("shortcut: " + " → ".join(ops))
+                found.append("shortcut: " + ", ".join(ops))
         else:
             found.append(f"{node.op} of {len(node.inputs)} branches")
     return "; ".join(dict.fromkeys(found))
@@ -513,7 +582,7 @@ def _label_rows(u: Unit, comp: Any) -> list[tuple[str, str]]:
         detail = layer_detail(u.layer)
         rows.append(("title", u.layer.op + (f"  {detail}" if detail else "")))
         rows.append(("name", u.layer.name))
-        shape = shape_text(comp.types[u.output].shape) if comp is not None else ""
+        shape = shape_text(comp.types[u.output].shape)
         if u.counts.total or u.layer.op == "Input":
             rows.append(("body", shape + (f" · {_params_text(u.counts)}" if u.counts.total else "")))
         else:  # parameter-free layers get a smaller box: name and shape on one line
@@ -526,39 +595,33 @@ def _label_rows(u: Unit, comp: Any) -> list[tuple[str, str]]:
     else:
         rows.append(("title", b0.block))
         rows.append(("name", b0.scope[-1]))
-    if comp is None:
-        return rows + [("body", ""), ("body", ""), ("note", "")]
     rows.append(("body", shape_text(comp.types[u.output].shape)))
     params = _params_text(u.counts)
     if u.kind == "fold":
         params += f" ({len(u.blocks)} × {u.counts.total // len(u.blocks):,})"
     rows.append(("body", f"{params} · {human(u.counts.flops)} FLOPs"))
-    kind = _merge_kind(comp, comp_members(comp, u.blocks[0]))
+    k = len(b0.scope)
+    kind = _merge_kind(comp, [m for m in u.members if comp.graph.node(m).scope[:k] == b0.scope])
     if kind:
         rows.append(("note", kind))
     return rows
 
 
-def comp_members(comp: Any, b: BlockInstance) -> list[str]:
-    """Names of the IR layers inside block instance ``b`` (at any depth)."""
-    k = len(b.scope)
-    return [n.name for n in comp.graph.nodes if n.scope[:k] == b.scope]
-
-
 def _html_label(rows: list[tuple[str, str]], size: str) -> str:
+    """An HTML-like label with one line per row; ``size`` is ``normal`` or ``small`` (parameter-free layers)."""
     big, small = (12, 10) if size == "normal" else (11, 9)
     cells = []
     for style, text in rows:
         t = _esc(text)
         if style == "title":
-            cells.append(f'<TR><TD><B>{t}</B></TD></TR>')
+            cells.append(f'<TR><TD><FONT POINT-SIZE="{big}"><B>{t}</B></FONT></TD></TR>')
         elif style == "name":
             cells.append(f'<TR><TD><FONT POINT-SIZE="{small}" COLOR="#444444">{t}</FONT></TD></TR>')
         elif style == "note":
             cells.append(f'<TR><TD><FONT POINT-SIZE="{small}" COLOR="#7a3b69"><I>{t}</I></FONT></TD></TR>')
         else:
             cells.append(f'<TR><TD><FONT POINT-SIZE="{small}">{t}</FONT></TD></TR>')
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>')
+    return Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>')
 
 
 def _tooltip(u: Unit, comp: Any) -> str:
@@ -582,7 +645,7 @@ def _attrs(**kv: Any) -> str:
     for k, v in kv.items():
         if v is None:
             continue
-        if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
+        if isinstance(v, Html):
             parts.append(f"{k}={v}")
         else:
             parts.append(f"{k}={quote(str(v))}")
@@ -597,13 +660,17 @@ def _title(comp: Any, view: View, block_colors: dict[str, tuple[str, str]], fami
         where += f", depth {view.depth}"
     if view.fold:
         where += ", folded"
-    rows = [f'<TR><TD COLSPAN="{{span}}"><FONT POINT-SIZE="18"><B>{_esc(comp.graph.name)}</B></FONT></TD></TR>',
-            f'<TR><TD COLSPAN="{{span}}"><FONT POINT-SIZE="12">{t.total:,} parameters ({t.trainable:,} trainable, '
+    if len(view.columns) > 1:
+        n = len(view.columns)
+        where += (f" · in {n} columns (a dashed edge continues in the next one)" if view.rankdir == "TB"
+                  else f" · in {n} rows (a dashed edge continues in the next one)")
+    rows = [f'<TR><TD><FONT POINT-SIZE="18"><B>{_esc(comp.graph.name)}</B></FONT></TD></TR>',
+            f'<TR><TD><FONT POINT-SIZE="12">{t.total:,} parameters ({t.trainable:,} trainable, '
             f'{t.non_trainable:,} non-trainable) · {_esc(flops)} · {len(comp.graph.nodes)} layers</FONT></TD></TR>',
-            f'<TR><TD COLSPAN="{{span}}"><FONT POINT-SIZE="10" COLOR="#666666">{_esc(where)}</FONT></TD></TR>']
+            f'<TR><TD><FONT POINT-SIZE="10" COLOR="#666666">{_esc(where)}</FONT></TD></TR>']
     keys: list[str] = []
     for name, (fill, line) in block_colors.items():
-        keys.append(f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="rounded"><FONT POINT-SIZE="10">'
+        keys.append(f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="2" STYLE="rounded"><FONT POINT-SIZE="10">'
                     f'<B>{_esc(name)}</B></FONT></TD>')
     for fam in families:
         label, fill, line = FAMILIES[fam]
@@ -611,11 +678,11 @@ def _title(comp: Any, view: View, block_colors: dict[str, tuple[str, str]], fami
                     f'{_esc(label)}</FONT></TD>')
     if view.skips:
         keys.append(f'<TD><FONT POINT-SIZE="10" COLOR="{SKIP_COLOR}">⟶ shortcut</FONT></TD>')
-    span = max(1, len(keys))
-    body = "".join(r.replace("{span}", str(span)) for r in rows)
+    body = "".join(rows)
     if keys:
-        body += "<TR>" + "".join(keys) + "</TR>"
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3">{body}</TABLE>>'
+        body += ('<TR><TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>' + "".join(keys)
+                 + "</TR></TABLE></TD></TR>")
+    return Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{body}</TABLE>>')
 
 
 def to_dot(comp: Any, level: str = "block", depth: Depth = None, fold: bool = False, rankdir: str = "TB",
@@ -671,8 +738,8 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
         rows = _label_rows(u, comp)
         group = "spine" if u.id in on_spine else None
         if u.kind == "output":
-            label = (f'<<FONT POINT-SIZE="10"><B>output</B> {_esc(u.output)}<BR/>'
-                     f'{_esc(shape_text(comp.types[u.output].shape))}</FONT>>')
+            label = Html(f'<<FONT POINT-SIZE="10"><B>output</B> {_esc(u.output)}<BR/>'
+                         f'{_esc(shape_text(comp.types[u.output].shape))}</FONT>>')
             out.append(f"{indent}{quote(u.id)} " + _attrs(label=label, shape="box", style="rounded,filled",
                                                             fillcolor="#444444", fontcolor="white",
                                                             color="#444444", tooltip=_tooltip(u, comp)) + ";")
@@ -687,15 +754,15 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
             return
         fill, line = block_colors[u.blocks[0].block]
         out.append(f"{indent}{quote(u.id)} " + _attrs(
-            label=_html_label(rows, "normal"), fillcolor=fill, color=line, penwidth="1.6",
+            label=_html_label(rows, "normal"), fillcolor=fill, color=line, penwidth="2",
             peripheries="2" if u.kind == "fold" else None, group=group, tooltip=_tooltip(u, comp)) + ";")
 
     def emit_cluster(c: Cluster, indent: str) -> None:
         b = c.block
         lvl = len(b.scope) - 1
-        label = (f'<<B>{_esc(b.block)}</B> {_esc(b.scope[-1])}<FONT POINT-SIZE="10" COLOR="#444444">'
-                 f'  → {_esc(shape_text(comp.types[b.output].shape))} · {_esc(_params_text(c.counts))} · '
-                 f'{_esc(human(c.counts.flops))} FLOPs</FONT>>')
+        label = Html(f'<<B>{_esc(b.block)}</B> {_esc(b.scope[-1])}<FONT POINT-SIZE="10" COLOR="#444444">'
+                     f'   {_esc(shape_text(comp.types[b.output].shape))} · {_esc(_params_text(c.counts))} · '
+                     f'{_esc(human(c.counts.flops))} FLOPs</FONT>>')
         out.append(f"{indent}subgraph {quote(c.id)} {{")
         out.append(f"{indent}  graph " + _attrs(label=label, style="rounded,filled",
                                                 fillcolor=CLUSTER_FILLS[lvl % len(CLUSTER_FILLS)], color="#8c9bb0",
@@ -713,12 +780,11 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
 
     wrapped = len(view.columns) > 1
     col_of: dict[str, int] = {}
+    column_index = {key: ci for ci, col in enumerate(view.columns) for key in col}
+    for u in view.units:
+        col_of[u.id] = column_index[_item_key(u)]
     heads: list[str] = []
     for ci, col in enumerate(view.columns):
-        for key in col:
-            for u in view.units:
-                if (u.id if not u.parent else u.parent[:1]) == key:
-                    col_of[u.id] = ci
         if wrapped:
             out.append(f"  subgraph {quote(f'cluster_column_{ci + 1}')} {{")
             out.append("    graph [style=invis, label=\"\", margin=\"4\"];")
@@ -729,7 +795,6 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
         first_key = col[0]
         heads.append(_first_unit(view, first_key))
 
-    # Output markers sit beside the box they follow; they are units of the top level.
     for a, b in view.edges:
         attrs: dict[str, Any] = {}
         if (a, b) in view.skips:

@@ -18,6 +18,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror}") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

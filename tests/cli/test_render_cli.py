@@ -1,0 +1,324 @@
+"""archc render: formats (real rendering with Graphviz when ``dot`` is installed), levels, depth, fold, rankdir,
+output paths, parameter labels that add up to the model's total, and what happens without Graphviz."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+import archcompiler
+from archcompiler.backends import dot as dotmod
+from archcompiler.backends.dot import plan, render_file, to_dot
+from archcompiler.cli import main
+from conftest import ROOT
+from specs_table import REFERENCE
+
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not installed (make test installs it); "
+                                                   "real rendering cannot be checked")
+SPECS = [s for s in sorted(REFERENCE) if s.endswith(".yaml")]
+SIGNS = str(ROOT / "specs" / "resnet50_signs.yaml")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@lru_cache(maxsize=None)
+def compiled(spec: str) -> archcompiler.Compilation:
+    return archcompiler.load(ROOT / spec)
+
+
+def node_labels(dot_text: str) -> dict[str, str]:
+    """Node id -> its label, from the DOT archc writes (one node statement a line)."""
+    out = {}
+    for line in dot_text.splitlines():
+        m = re.match(r'\s*"((?:[^"\\]|\\.)+)" \[label=(<.*>|"(?:[^"\\]|\\.)*"), ', line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def first_params(text: str) -> int:
+    """The first ``N params`` figure in a label (a folded box also shows ``(k × n)``, not followed by params)."""
+    m = re.search(r"([\d,]+) params", text)
+    return int(m.group(1).replace(",", "")) if m else 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DOT output (no Graphviz needed)
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("options", [{}, {"fold": True}, {"depth": "all"}, {"level": "layer"}],
+                         ids=["block", "block-fold", "block-all", "layer"])
+def test_parameter_labels_add_up_to_the_total(spec: str, options: dict) -> None:
+    comp = compiled(spec)
+    labels = node_labels(to_dot(comp, **options))
+    view = plan(comp, **options)
+    assert set(labels) == {u.id for u in view.units}
+    assert sum(first_params(t) for t in labels.values()) == comp.stats.total.total
+    assert f"{comp.stats.total.total:,} parameters ({comp.stats.total.trainable:,} trainable" in to_dot(comp, **options)
+
+
+def test_dot_format_writes_the_dot_text(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "signs.dot"
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", "dot", "-o", str(out))
+    assert code == 0, err
+    assert stdout.strip() == str(out)
+    text = out.read_text(encoding="utf-8")
+    assert text == to_dot(compiled("specs/resnet50_signs.yaml"))
+    assert text.startswith('digraph "resnet50_signs" {')
+    assert "23,600,006 parameters (23,546,886 trainable, 53,120 non-trainable)" in text
+    assert "619.54M FLOPs" in text
+
+
+def test_default_output_path_is_build_stem_format(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", "dot")
+    assert code == 0, err
+    assert stdout.strip() == str(Path("build") / "resnet50_signs.dot")
+    assert (tmp_path / "build" / "resnet50_signs.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+def _render_dot(capsys, tmp_path: Path, spec: str, *options: str) -> str:
+    out = tmp_path / "out.dot"
+    code, _, err = run(capsys, "render", str(ROOT / spec), "-f", "dot", "-o", str(out), *options)
+    assert code == 0, err
+    return out.read_text(encoding="utf-8")
+
+
+def test_block_level_is_the_default(capsys, tmp_path: Path) -> None:
+    text = _render_dot(capsys, tmp_path, "specs/resnet50_signs.yaml")
+    labels = node_labels(text)
+    blocks = [k for k in labels if k.startswith("block:")]
+    assert len(blocks) == 16 and "block:res2a" in labels and "block:res4f" in labels
+    assert "res2a_branch2a" not in labels  # layers inside blocks are not drawn
+    assert {"input_1", "conv1", "flatten", "fc6", "output:fc6"} <= set(labels)
+    assert "subgraph \"cluster_res" not in text
+    assert '"block:res2c" -> "block:res3a"' in text
+    assert "convolutional_block" in labels["block:res2a"] and "shortcut: Conv2D, BN" in labels["block:res2a"]
+    assert "shortcut: identity" in labels["block:res2b"]
+
+
+def test_layer_level_draws_every_layer_with_blocks_as_clusters(capsys, tmp_path: Path) -> None:
+    text = _render_dot(capsys, tmp_path, "specs/resnet50_signs.yaml", "--level", "layer")
+    labels = node_labels(text)
+    comp = compiled("specs/resnet50_signs.yaml")
+    assert set(labels) == {n.name for n in comp.graph.nodes} | {"output:fc6"}
+    for b in comp.graph.blocks:
+        assert f'subgraph "cluster_{b.scope[-1]}"' in text
+    assert "Conv2D  1×1, 64" in labels["res2a_branch2a"]
+    # the identity shortcut of res2b: from the block's input (res2a's last layer) to the Add, drawn as a shortcut
+    assert re.search(r'"activation_3" -> "add_1" \[color="#3d6fb6"', text)
+    # the legend names the families present
+    for family in ("convolution", "normalization", "activation", "pooling", "merge", "dense", "reshape", "input"):
+        assert f">{family}</FONT>" in text
+
+
+def test_depth_opens_nested_blocks(capsys, tmp_path: Path) -> None:
+    one = node_labels(_render_dot(capsys, tmp_path, "specs/resnet18.yaml"))
+    assert "block:stage1" in one and "block:stage1/residual_1" not in one
+    text = _render_dot(capsys, tmp_path, "specs/resnet18.yaml", "--depth", "2")
+    two = node_labels(text)
+    assert 'subgraph "cluster_stage1"' in text
+    assert "block:stage1/residual_1" in two and "block:stage1" not in two
+    assert node_labels(_render_dot(capsys, tmp_path, "specs/resnet18.yaml", "--depth", "all")) == two
+    # layer level: depth 1 draws the stages as clusters and collapses the residual blocks inside them
+    text = _render_dot(capsys, tmp_path, "specs/resnet18.yaml", "--level", "layer", "--depth", "1")
+    assert 'subgraph "cluster_stage1"' in text and 'subgraph "cluster_stage1/residual_1"' not in text
+    assert "block:stage1/residual_1" in node_labels(text)
+    everything = node_labels(_render_dot(capsys, tmp_path, "specs/resnet18.yaml", "--level", "layer"))
+    assert not any(k.startswith("block:") for k in everything)
+
+
+def test_fold_draws_chained_instances_as_one_box(capsys, tmp_path: Path) -> None:
+    text = _render_dot(capsys, tmp_path, "specs/keras_applications/resnet152.yaml", "--fold")
+    labels = node_labels(text)
+    folded = labels["fold:conv4_block2..conv4_block36"]
+    assert "bottleneck ×35" in folded and "conv4_block2 … conv4_block36" in folded
+    assert "39,262,720 params (35 × 1,121,792)" in folded
+    # a stack's first block projects its shortcut: different weights, so it stays on its own
+    assert "block:conv4_block1" in labels
+    assert '"block:conv4_block1" -> "fold:conv4_block2..conv4_block36"' in text
+    assert len([k for k in labels if k.startswith(("block:", "fold:"))]) == 8
+
+
+def test_rankdir_and_set(capsys, tmp_path: Path) -> None:
+    text = _render_dot(capsys, tmp_path, "specs/squeezenet.yaml", "--rankdir", "LR", "--set", "classes=10")
+    assert 'rankdir="LR"' in text
+    assert "(10)" in node_labels(text)["output:loss"]
+    assert 'rankdir="TB"' in _render_dot(capsys, tmp_path, "specs/squeezenet.yaml")
+
+
+def test_long_chains_wrap_into_columns(capsys, tmp_path: Path) -> None:
+    """ResNet-152 at block level: several columns joined by one dashed edge each, so it fits a screen."""
+    text = _render_dot(capsys, tmp_path, "specs/keras_applications/resnet152.yaml")
+    columns = re.findall(r'subgraph "cluster_column_(\d+)"', text)
+    assert 3 <= len(columns) <= 6
+    continuing = re.findall(r'-> "[^"]+" \[constraint="false", style="dashed"', text)
+    assert len(continuing) == len(columns) - 1
+    assert 'subgraph "cluster_column' not in _render_dot(capsys, tmp_path, "specs/vgg16.yaml")
+
+
+@pytest.mark.parametrize("argv", [["--depth", "0"], ["--level", "blocks"], ["-f", "jpg"], ["--rankdir", "BT"]])
+def test_invalid_options_exit_2(capsys, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["render", SIGNS, *argv])
+    assert e.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_spec_errors_exit_1_and_write_nothing(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "x.svg"
+    code, _, err = run(capsys, "render", str(ROOT / "tests/golden/errors/E201_invalid_values.yaml"), "-o", str(out))
+    assert code == 1 and "error[E201]" in err
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# without Graphviz
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_missing_dot_is_a_usage_error_with_install_hints(capsys, tmp_path: Path, monkeypatch, fmt: str) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / f"x.{fmt}"
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", fmt, "-o", str(out))
+    assert code == 2
+    assert stdout == ""
+    assert f"archc: error: Graphviz's `dot` program is needed to render {fmt}" in err
+    assert "apt-get install graphviz" in err and "brew install graphviz" in err
+    assert "https://graphviz.org/download/" in err and "`-f dot`" in err
+    assert not out.exists() and list(tmp_path.glob(".x.*")) == []
+    # the DOT text needs nothing but archc
+    code, _, err = run(capsys, "render", SIGNS, "-f", "dot", "-o", str(tmp_path / "x.dot"))
+    assert code == 0, err
+    assert (tmp_path / "x.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_missing_dot_found_by_which(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(dotmod.shutil, "which", lambda name, *a, **k: None)
+    code, _, err = run(capsys, "render", SIGNS, "-f", "png", "-o", str(tmp_path / "x.png"))
+    assert code == 2 and "Graphviz's `dot` program is needed to render png" in err
+
+
+def test_missing_graphviz_package(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
+    code, _, err = run(capsys, "render", SIGNS, "-o", str(tmp_path / "x.svg"))
+    assert code == 2 and "the `graphviz` Python package is needed to render svg" in err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_render_never_imports_tensorflow(tmp_path: Path) -> None:
+    out = str(tmp_path / "x.dot")
+    program = ("import sys\nfrom archcompiler.cli import main\n"
+               f"code = main(['render', {SIGNS!r}, '--level', 'layer', '-f', 'dot', '-o', {out!r}])\n"
+               "assert code == 0\nassert not any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules)\n")
+    subprocess.run([sys.executable, "-c", program], check=True, capture_output=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# real rendering
+# ---------------------------------------------------------------------------------------------------------------
+
+def svg_nodes(path: Path) -> dict[str, list[str]]:
+    nodes: dict[str, list[str]] = {}
+    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            title = g.find(f"{SVG}title")
+            assert title is not None and title.text
+            nodes[title.text] = [t.text or "" for t in g.iter(f"{SVG}text")]
+    return nodes
+
+
+def svg_clusters(path: Path) -> list[str]:
+    out = []
+    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
+        if g.get("class") == "cluster":
+            title = g.find(f"{SVG}title")
+            assert title is not None and title.text
+            out.append(title.text)
+    return out
+
+
+@needs_dot
+@pytest.mark.parametrize("spec,options", [
+    ("specs/resnet50_signs.yaml", {}),
+    ("specs/resnet50_signs.yaml", {"level": "layer"}),
+    ("specs/squeezenet.yaml", {"depth": 2, "rankdir": "LR"}),
+    ("specs/resnet34.yaml", {"depth": 2, "fold": True}),
+    ("specs/keras_applications/resnet152.yaml", {}),
+], ids=["signs-block", "signs-layer", "squeezenet-LR", "resnet34-depth2-fold", "resnet152-block"])
+def test_svg_boxes_and_labels_match_the_graph(tmp_path: Path, spec: str, options: dict) -> None:
+    comp = compiled(spec)
+    path = render_file(comp, tmp_path / "d.svg", fmt="svg", **options)
+    assert path == tmp_path / "d.svg"
+    nodes = svg_nodes(path)
+    view = plan(comp, **options)
+    assert sorted(nodes) == sorted(u.id for u in view.units)
+    total = 0
+    for u in view.boxes:
+        text = " ".join(nodes[u.id])
+        if u.kind == "layer":
+            assert u.layer is not None and u.layer.name in text and u.layer.op in text
+        elif u.kind == "block":
+            assert u.blocks[0].scope[-1] in text and u.blocks[0].block in text
+        else:
+            assert f"{u.blocks[0].block} ×{len(u.blocks)}" in text
+        if u.counts.total:
+            assert f"{u.counts.total:,} params" in text
+        total += first_params(text)
+    assert total == comp.stats.total.total
+    clusters = [c for c in svg_clusters(path) if not c.startswith("cluster_column_")]
+    assert sorted(clusters) == sorted(c.id for c in view.clusters.values())
+    title = " ".join(t.text or "" for t in ET.parse(path).getroot().iter(f"{SVG}text"))
+    assert comp.graph.name in title and f"{comp.stats.total.total:,} parameters" in title
+
+
+@needs_dot
+def test_render_png_and_pdf(capsys, tmp_path: Path) -> None:
+    png = tmp_path / "d.png"
+    code, _, err = run(capsys, "render", SIGNS, "--level", "layer", "-f", "png", "-o", str(png))
+    assert code == 0, err
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width > 1000 and height > 1000
+    pdf = tmp_path / "d.pdf"
+    code, _, err = run(capsys, "render", str(ROOT / "specs/squeezenet.yaml"), "--depth", "2", "-f", "pdf",
+                       "-o", str(pdf))
+    assert code == 0, err
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+@needs_dot
+def test_default_svg_render_through_the_cli(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(capsys, "render", SIGNS)
+    assert code == 0, err
+    path = tmp_path / "build" / "resnet50_signs.svg"
+    assert stdout.strip() == str(Path("build") / "resnet50_signs.svg")
+    assert "block:res3a" in svg_nodes(path)
+
+
+def test_compilation_to_dot_passes_options() -> None:
+    comp = compiled("specs/resnet18.yaml")
+    assert comp.to_dot(level="layer", depth=1) == to_dot(comp, level="layer", depth=1)
+    with pytest.raises(ValueError):
+        comp.to_dot(level="blocks")
+    with pytest.raises(ValueError):
+        comp.to_dot(depth=0)
