@@ -16,16 +16,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .diagnostics import CompileError, Diagnostic, render_github, render_json
+from .diagnostics import CompileError, Diagnostic, UsageError, render_github, render_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 101
 
 EPILOG = """exit codes: 0 ok, 1 errors in a spec, 2 usage or I/O error, 101 internal error.
 docs: docs/spec-language.md (the language), docs/cli.md (every command)."""
-
-
-class UsageError(Exception):
-    """A problem with the command line or the file system, not with a spec (exit 2)."""
 
 
 def _color(stream: Any) -> bool:
@@ -45,6 +41,11 @@ def _print_errors(err: CompileError, fmt: str = "text") -> None:
 
 def _exit_code(err: CompileError) -> int:
     return EXIT_USAGE if err.diagnostics and all(d.code == "E100" for d in err.diagnostics) else EXIT_FINDINGS
+
+
+def _has_key(spec: Any, key: str) -> bool:
+    data = spec.root.data if spec.root is not None else None
+    return isinstance(data, dict) and key in data
 
 
 def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
@@ -94,7 +95,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             spec = load(path)
-            if spec.model is None and not spec.deferred:  # a block library: nothing to expand on its own
+            if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
+                # a block library: nothing to expand on its own
                 ok += 1
                 if args.format == "text" and not args.quiet:
                     print(f"ok  {path}: block library ({len(spec.blocks)} blocks)")
@@ -109,8 +111,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ok += 1
         if args.format == "text" and not args.quiet:
             t = comp.stats.total
-            print(f"ok  {path}: {len(comp.graph.nodes)} layers, {t.total:,} params, "
-                  f"{(t.flops or 0):,} FLOPs")
+            flops = f"{t.flops:,} FLOPs" if t.flops is not None else "FLOPs unknown (a dimension is None)"
+            print(f"ok  {path}: {len(comp.graph.nodes)} layers, {t.total:,} params, {flops}")
     dt = (time.perf_counter() - t0) * 1000
     if args.format == "json":
         print(json.dumps({"files": len(args.files), "valid": ok, "diagnostics": [d.as_dict() for d in all_diags],

@@ -89,6 +89,10 @@ class Diagnostic:
         }
 
 
+class UsageError(Exception):
+    """A problem with the command line, the file system or a missing tool, not with a spec (exit code 2)."""
+
+
 class CompileError(Exception):
     """Raised by the compiler with every independent diagnostic found; never a bare traceback for user input."""
 
@@ -166,9 +170,11 @@ def render_github(diags: Sequence[Diagnostic]) -> str:
     out = []
     for d in diags:
         s = d.span
-        loc = f" file={s.file},line={s.line},col={s.col},endLine={s.end_line},endColumn={s.end_col}" if s else ""
+        props = [f"file={s.file}", f"line={s.line}", f"col={s.col}", f"endLine={s.end_line}",
+                 f"endColumn={s.end_col}"] if s else []
+        props.append(f"title={d.code}")
         msg = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        out.append(f"::{d.severity}{loc},title={d.code}::{msg}")
+        out.append(f"::{d.severity} {','.join(props)}::{msg}")
     return "\n".join(out)
 
 
@@ -181,9 +187,6 @@ class Collector:
     def add(self, code: str, message: str, span: Span | None = None, **kw) -> None:
         assert code in CODES, code
         self.items.append(Diagnostic(code, message, span, **kw))
-
-    def extend(self, diags: Iterable[Diagnostic]) -> None:
-        self.items.extend(diags)
 
     def __bool__(self) -> bool:
         return bool(self.items)

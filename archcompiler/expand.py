@@ -26,6 +26,8 @@ from .spec import IDENT, RESERVED_KEYS, BlockDef, IfEntry, ModelDef, ParamDecl, 
 MAX_LAYERS = 50_000
 #: Deepest nesting of block calls.
 MAX_BLOCK_DEPTH = 32
+#: Most entries expansion may visit (loop iterations included), so that empty loops cannot spin for hours.
+MAX_STEPS = 200_000
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 _IDENT_RE = re.compile(IDENT)
@@ -83,6 +85,7 @@ class Expander:
     block_counts: dict[str, int] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)
     claimed: dict[str, Span | None] = field(default_factory=dict)
+    steps: int = 0
 
     # -- diagnostics -------------------------------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span | None, ctx: _Ctx | None = None, path: tuple = (),
@@ -91,8 +94,9 @@ class Expander:
 
     def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> None:
         span = doc.span(path)
-        if span is not None and span.line == span.end_line:
-            line = doc.source.line_text(span.line)
+        line = doc.source.line_text(span.line) if span is not None else ""
+        if span is not None and span.line == span.end_line and "\\" not in line[span.col - 1:span.end_col - 1]:
+            # point at the culprit inside the value (not when escapes make source and value columns differ)
             quoted = 1 if span.col - 1 < len(line) and line[span.col - 1] in "'\"" else 0
             col = span.col + quoted + e.offset
             span = Span(span.file, span.line, col, span.line, col + e.length)
@@ -112,7 +116,7 @@ class Expander:
             raise _Skip() from None
 
     # -- parameters --------------------------------------------------------------------------------------------
-    def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document, tuple]],
+    def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document | None, tuple]],
                     env: dict, ctx: _Ctx | None, owner: str, call_span: Span | None) -> dict[str, Any]:
         """Binds declared parameters to given values (already evaluated) or defaults; checks types."""
         out: dict[str, Any] = {}
@@ -122,13 +126,18 @@ class Expander:
             if name in given:
                 value, vdoc, vpath = given[name]
             elif decl.required:
+                top = ctx is None  # a parameter of the spec itself: only --set can give it
                 self.error("E310", f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""),
-                           call_span, ctx, hint=f"add {name}: <{decl.type}>")
+                           loc.span(key=True) if top else call_span, ctx,
+                           hint=f"give it with --set {name}=<{decl.type}>" if top else f"add {name}: <{decl.type}>")
                 raise _Skip()
             else:
                 vdoc, vpath = loc.doc, loc.path + ("default",)
                 value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'")
             problem = check_type(value, decl)
+            if problem and vdoc is None:  # the value came from the command line
+                self.error("E330", f"--set {name}: the parameter {problem}", None)
+                raise _Skip()
             if problem:
                 self.error("E310", f"{owner} parameter '{name}' {problem}", vdoc.span(vpath), ctx, vpath)
                 raise _Skip()
@@ -139,10 +148,19 @@ class Expander:
     def expand_entries(self, entries: list, ctx: _Ctx, base: tuple) -> None:
         for i, entry in enumerate(entries):
             path = base + (i,)
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                self.error("E312", f"expanding the spec takes more than {MAX_STEPS} steps (entries, loop "
+                                   f"iterations included)", ctx.doc.span(path), ctx, path,
+                           hint="check repeat counts and loops; the limit protects the compiler from runaway specs")
+                raise _Abort()
             try:
                 self.expand_entry(entry, ctx, path)
             except _Skip:
                 ctx.prev = POISON
+                ident = _literal_id(entry)
+                if ident:
+                    ctx.ids[ident] = Handle(POISON)
 
     def expand_entry(self, entry: Any, ctx: _Ctx, path: tuple) -> None:
         doc = ctx.doc
@@ -224,9 +242,7 @@ class Expander:
             name = self.evaluate(v, ctx.env, doc, p, ctx, "name")
             name_span = doc.span(p)
             if not isinstance(name, str) or not NAME_RE.match(name):
-                extra = " (Keras 3 does not allow '/' in layer names)" if isinstance(name, str) and "/" in name else ""
-                self.error("E321", f"a layer name uses letters, digits, '_', '.' and '-'{extra}. Received: "
-                                   f"name={name!r}", name_span, ctx, p)
+                self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}", name_span, ctx, p)
                 raise _Skip()
         if "trainable" in own:
             v, p = own["trainable"]
@@ -248,7 +264,11 @@ class Expander:
             out.append(node)
         return out
 
-    def resolve_ref(self, ref: str, ctx: _Ctx, path: tuple) -> str:
+    def resolve_ref(self, ref: Any, ctx: _Ctx, path: tuple) -> str:
+        if not isinstance(ref, str):
+            self.error("E201", f"a reference is an id (a string) like 'shortcut' or 'stem.act'. Received: "
+                               f"{type_name(ref)} {ref!r}"[:200], ctx.doc.span(path), ctx, path)
+            raise _Skip()
         if ref == "_":
             if ctx.prev is None:
                 self.error("E320", "'_' (the previous entry) has nothing before it here", ctx.doc.span(path), ctx, path)
@@ -269,6 +289,8 @@ class Expander:
                 self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path, hint=hint)
                 raise _Skip()
             handle = table[part]
+            if handle.node == POISON and handle.inner is None:  # its entry failed and was reported already
+                return POISON
             table = handle.inner
         assert handle is not None
         return handle.node
@@ -317,7 +339,8 @@ class Expander:
         except pydantic.ValidationError as e:
             for d in pydantic_diagnostics(e, doc, kpath if isinstance(body, dict) or body is None else kpath[:-1],
                                           defn.params):
-                msg = d.message if d.code != "E201" else f"{op}.{d.message}"
+                sep = "." if len(d.path) > len(kpath) or not isinstance(body, dict) else ": "
+                msg = d.message if d.code != "E201" else f"{op}{sep}{d.message}"
                 span = d.span
                 if d.code == "E201" and not isinstance(body, dict):
                     span = doc.span(kpath)
@@ -504,13 +527,16 @@ class Expander:
                     self.diags.items.append(Diagnostic(d.code, "input " + d.message, d.span, d.path))
                 ctx.ids[key] = Handle(POISON)
                 continue
-            name = decl.name or key
-            if not NAME_RE.match(name):
-                self.error("E321", f"invalid input name {name!r}", mdoc.span(p, key=True), ctx, p)
-                continue
             try:
+                name = key if decl.name is None else self.evaluate(decl.name, ctx.env, mdoc, p + ("name",), ctx,
+                                                                   "name")
+                if not isinstance(name, str) or not NAME_RE.match(name):
+                    self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}",
+                               mdoc.span(p + ("name",) if decl.name else p, key=decl.name is None), ctx, p)
+                    raise _Skip()
                 self.claim_name(name, mdoc.span(p, key=True), None)
             except _Skip:
+                ctx.ids[key] = Handle(POISON)
                 continue
             node = self.add_node(_Draft("Input", params, (), (), mdoc.span(p, key=True), (), name,
                                         mdoc.span(p, key=True), True))
@@ -545,7 +571,7 @@ class Expander:
                            hint=did_you_mean(k, spec.params) or (f"its parameters: {', '.join(spec.params)}"
                                                                  if spec.params else "it declares no parameters"))
                 continue
-            given[k] = (v, spec.root, ("<--set>", k))  # type: ignore[arg-type]
+            given[k] = (v, None, ("--set", k))  # type: ignore[assignment]
         if self.diags:
             raise CompileError(self.diags.items, spec.sources)
         try:
@@ -605,6 +631,32 @@ class Expander:
 
 class _Skip(Exception):
     """Abandons the current entry (its error is recorded); later entries go on."""
+
+
+def _name_rule(name: Any) -> str:
+    """What a valid layer name is, with the part ``name`` breaks first."""
+    rule = "a layer name is 1 to 200 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'"
+    if isinstance(name, str) and "/" in name:
+        rule += " (Keras 3 does not allow '/' in layer names)"
+    elif isinstance(name, str) and len(name) > 200:
+        rule += f" (this one has {len(name)} characters)"
+    return rule
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
+def _literal_id(entry: Any) -> Optional[str]:
+    """The id an entry declares, when written literally (so that a failed entry's id still resolves, quietly)."""
+    if not isinstance(entry, dict):
+        return None
+    candidates = [entry.get("id")] + [v.get("id") for v in entry.values() if isinstance(v, dict)]
+    for c in candidates:
+        if isinstance(c, str) and _IDENT_RE.match(c):
+            return c
+    return None
 
 
 def check_type(value: Any, decl: ParamDecl) -> str | None:

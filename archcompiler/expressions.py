@@ -197,9 +197,7 @@ class _Parser:
         t = self.peek()
         if t.kind == "op" and t.text in ("-", "+"):
             self.take()
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", t.pos)
+            self.nest(t)
             node = ("neg" if t.text == "-" else "pos", t.pos, self.unary())
             self.depth -= 1
             return node
@@ -209,8 +207,16 @@ class _Parser:
         node = self.postfix()
         if (t := self.peek()).kind == "op" and t.text == "**":
             self.take()
+            self.nest(t)
             node = ("bin", t.pos, "**", node, self.unary())
+            self.depth -= 1
         return node
+
+    def nest(self, t: Tok) -> None:
+        """Counts one more level of nesting; refuses expressions deeper than MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", t.pos)
 
     def postfix(self) -> tuple:
         node = self.atom()
@@ -304,13 +310,33 @@ def _unescape(s: str, pos: int) -> str:
     return "".join(out)
 
 
+#: Most operations one expression may hold (long chains would exhaust the evaluator's stack).
+MAX_NODES = 400
+
+
+def _check_size(node: tuple, pos: int) -> tuple:
+    """Refuses expressions with more than MAX_NODES operations (an iterative count, no recursion)."""
+    todo, count = [node], 0
+    while todo:
+        n = todo.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ExprError("E300", f"expression has more than {MAX_NODES} operations", pos)
+        for part in n[2:]:
+            if isinstance(part, tuple) and part and isinstance(part[0], str) and len(part) > 1:
+                todo.append(part)
+            elif isinstance(part, tuple):
+                todo.extend(p for p in part if isinstance(p, tuple) and p and isinstance(p[0], str))
+    return node
+
+
 @lru_cache(maxsize=4096)
 def parse_expression(src: str) -> tuple:
     """Parses an expression into its syntax tree (cached: templates repeat)."""
     if len(src) > MAX_SOURCE:
         raise ExprError("E300", f"expression is longer than {MAX_SOURCE} characters", 0)
     toks, _ = tokenize(src)
-    return _Parser(toks).parse()
+    return _check_size(_Parser(toks).parse(), 0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -419,8 +445,10 @@ def _f_range(pos: int, *args: Any) -> list[int]:
     if not 1 <= len(args) <= 3:
         raise ExprError("E302", "range() takes 1 to 3 integers", pos)
     ints = [_int(a, pos, "a range() argument") for a in args]
+    if len(ints) == 3 and ints[2] == 0:
+        raise ExprError("E302", "range() step must not be zero", pos)
     r = range(*ints)
-    if len(r) > MAX_LEN:
+    if abs(r.stop - r.start) // max(1, abs(r.step)) > MAX_LEN:
         raise ExprError("E302", f"range() is longer than {MAX_LEN} items", pos)
     return list(r)
 
@@ -615,6 +643,8 @@ def evaluate(node: tuple, env: Mapping[str, Any]) -> Any:
             return _check(fn(pos, *args), pos)
         except TypeError:
             raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}", pos) from None
+        except (ValueError, OverflowError) as e:
+            raise ExprError("E302", f"{name}(): {e}", pos) from None
     raise ExprError("E300", f"unknown expression node {kind}", pos)  # pragma: no cover
 
 
@@ -628,6 +658,7 @@ def _truth(v: Any, pos: int) -> bool:
 # Strings in specs: literal, whole expression, or template
 # ---------------------------------------------------------------------------------------------------------------
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WHOLE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 
 
@@ -657,17 +688,14 @@ def compile_string(s: str) -> tuple:
             continue
         if nxt == "{":
             toks, end = tokenize(s, i + 2, stop_at_brace=True)
-            try:
-                ast = _Parser(toks).parse()
-            except ExprError:
-                raise
+            ast = _check_size(_Parser(toks).parse(), i)
             if buf:
                 parts.append("".join(buf))
                 buf = []
             parts.append((ast, 0))
             i = end + 1
             continue
-        m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(s, i + 1)
+        m = _IDENT.match(s, i + 1)
         if m:
             raise ExprError("E300", f"write '${{{m.group()}}}' inside text (or '$$' for a literal '$')", i,
                             m.end() - i)
@@ -679,13 +707,15 @@ def compile_string(s: str) -> tuple:
     return ("tmpl", tuple(parts))
 
 
-def has_expression(value: Any) -> bool:
-    """True when ``value`` (a string) would be evaluated rather than taken literally."""
-    return isinstance(value, str) and "$" in value
-
-
 def evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     """Evaluates one spec string in ``env`` (see the module docstring)."""
+    try:
+        return _evaluate_string(s, env)
+    except RecursionError:  # a safety net: sizes are bounded, but nested data could still be deep
+        raise ExprError("E302", "expression is too deeply nested to evaluate", 0) from None
+
+
+def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     kind, *rest = compile_string(s)
     if kind == "lit":
         return rest[0]

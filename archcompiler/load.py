@@ -7,6 +7,7 @@ in, so that later stages can point at the right file, line and column.
 from __future__ import annotations
 
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pydantic
 from .diagnostics import CompileError, Diagnostic, did_you_mean
 from .parse import Document, parse
 from .source import SourceFile, Span
+from .layers import REGISTRY
 from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile, Training
 
 #: Most spec files one compilation may read (imports and extends included).
@@ -66,6 +68,7 @@ def read_source(path: str | Path, display: str | None = None, span: Span | None 
     """Reads a spec file, turning I/O problems into E100 diagnostics."""
     p = Path(path)
     shown = display or str(path)
+    span = span or Span(shown, 1, 1, 1, 1)  # a file that cannot be read is still named in JSON and annotations
     try:
         if p.is_dir():
             raise IsADirectoryError("is a directory")
@@ -82,11 +85,6 @@ def read_source(path: str | Path, display: str | None = None, span: Span | None 
     except OSError as e:
         reason = e.strerror or str(e)
         raise CompileError([Diagnostic("E100", f"cannot read {shown}: {reason}", span)]) from None
-
-
-def parse_text(text: str, name: str = "<string>") -> Document:
-    """Parses spec text given directly (for the API and tests)."""
-    return parse(SourceFile(name, text))
 
 
 def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -> SpecFile:
@@ -131,32 +129,55 @@ def _without(data: Any, paths: list[tuple]) -> Any:
 def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type) -> list[Diagnostic]:
     """Turns pydantic's errors into diagnostics at the right file:line:col, with "did you mean" for unknown keys."""
     out = []
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    # A value that fits no member of a union gets one error per member: keep the most telling one per place.
+    rank = {"literal_error": 0, "enum": 0, "missing": 1, "extra_forbidden": 1}
+    best: dict[tuple, dict] = {}
+    for e in errors:
         loc = tuple(x for x in e["loc"] if not _is_tag(x))
+        if loc not in best or rank.get(e["type"], 2) < rank.get(best[loc]["type"], 2):
+            best[loc] = e
+    for e in errors:
+        loc = tuple(x for x in e["loc"] if not _is_tag(x))
+        if best.get(loc) is not e:
+            continue
         path = base + loc
         kind = e["type"]
         key = loc[-1] if loc else None
         label = ".".join(str(x) for x in loc if isinstance(x, str)) or "value"
         if kind == "extra_forbidden":
             known = _fields_at(model, loc[:-1])
-            out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path,
-                                  hint=did_you_mean(str(key), known) or (
-                                      f"allowed keys: {', '.join(known)}" if known else None)))
+            hint = did_you_mean(str(key), known) or (f"allowed keys: {', '.join(known)}" if known else None)
+            if key == "<<":
+                hint = "YAML merge keys are not supported; share values with parameters or blocks"
+            out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path, hint=hint))
         elif kind == "missing":
             out.append(Diagnostic("E202", f"missing required key '{key}'", doc.span(path[:-1]), path=path))
         else:
             msg = e["msg"]
             msg = msg[0].lower() + msg[1:] if msg else "invalid value"
             received = _short(e.get("input"))
+            hint = None
+            if kind in ("literal_error", "enum"):
+                choices = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
+                if len(choices) > 8:
+                    msg = f"expected one of {len(choices)} names ({', '.join(choices[:4])}, ...)"
+                hint = did_you_mean(str(e.get("input")), choices) if isinstance(e.get("input"), str) else None
+            if not loc and kind == "value_error":  # a check across several values: its message says it all
+                text = str((e.get("ctx") or {}).get("error", msg))
+                out.append(Diagnostic("E201", text, doc.span(path), path=path))
+                continue
             out.append(Diagnostic("E201", f"{label}: {msg}. Received: {key}={received}", doc.span(path),
-                                  path=path))
+                                  path=path, hint=hint))
     return out
 
 
+_TAGS = {"ParamDecl", "int", "float", "bool", "str", "none", "list", "str-enum", "constrained-str", "any"}
+
+
 def _is_tag(x: Any) -> bool:
-    return isinstance(x, str) and (x.startswith("function-") or x in (
-        "ParamDecl", "int", "float", "bool", "str", "list[any]", "none", "list", "dict[str,any]", "str-enum",
-        "literal['*']", "list[constrained-str]", "list[union[int,none,str]]", "list[str]"))
+    """True for the segments pydantic adds to an error's location for union members (not keys of the spec)."""
+    return isinstance(x, str) and (x.startswith(("function-", "literal[")) or "[" in x or x in _TAGS)
 
 
 def _short(v: Any) -> str:
@@ -250,7 +271,7 @@ class _Loader:
             raise CompileError([Diagnostic("E211", f"spec files include each other in a cycle: {chain}",
                                            doc.span(()))], self.sources)
         stack = (*stack, real)
-        out = ResolvedSpec(name=spec.name or Path(doc.source.path).stem.split(".")[0], description=spec.description,
+        out = ResolvedSpec(name=spec.name or Path(doc.source.path).stem, description=spec.description,
                            path=doc.source.path, root=doc)
         if spec.extends is not None:
             target, shown = self.resolve_ref(spec.extends, doc, ("extends",))
@@ -274,7 +295,15 @@ class _Loader:
                         self.sources)
             # Imported blocks may call other blocks of their file and use its parameters: bring those along
             # (local definitions take precedence; imported parameters become the spec's, settable with --set).
-            for name, blk in lib.blocks.items():
+            for name in _with_dependencies(wanted, lib.blocks):
+                blk = lib.blocks[name]
+                prev = out.blocks.get(name)
+                if prev is not None and prev.doc is not blk.doc and name not in spec.blocks:
+                    raise CompileError([Diagnostic(
+                        "E210", f"block '{name}' is imported from two files: {prev.doc.source.path} and "
+                                f"{blk.doc.source.path}", doc.span(ipath),
+                        hint="import only the blocks you need with blocks: [...], or define it locally")],
+                        self.sources)
                 out.blocks.setdefault(name, blk)
             for name, par in lib.params.items():
                 out.params.setdefault(name, par)
@@ -287,6 +316,10 @@ class _Loader:
                 decl = prev.value.model_copy(update={"default": decl.default})
             out.params[name] = Located(decl, doc, ("params", name))
         for name, blk in spec.blocks.items():
+            if name in REGISTRY:
+                raise CompileError([Diagnostic("E201", f"a block cannot be named '{name}': that is a layer type",
+                                               doc.span(("blocks", name), key=True), path=("blocks", name))],
+                                   self.sources)
             out.blocks[name] = Located(blk, doc, ("blocks", name))
         if spec.model is not None:
             out.model = Located(spec.model, doc, ("model",))
@@ -295,6 +328,34 @@ class _Loader:
         if spec.training is not None:
             out.training = spec.training
         return out
+
+
+def _with_dependencies(names: list[str], blocks: dict[str, Located]) -> list[str]:
+    """``names`` and every block they call, directly or not (in a stable order)."""
+    out: list[str] = []
+    todo = list(names)
+    while todo:
+        name = todo.pop(0)
+        if name in out or name not in blocks:
+            continue
+        out.append(name)
+        todo.extend(sorted(_called_blocks(blocks[name].value.layers, blocks)))
+    return out
+
+
+def _called_blocks(entries: Any, blocks: dict[str, Located]) -> set[str]:
+    """Names of the blocks a list of entries calls (inside repeats and conditionals too)."""
+    found: set[str] = set()
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str) and entry in blocks:
+            found.add(entry)
+        elif isinstance(entry, dict):
+            for key, value in entry.items():
+                if key in blocks:
+                    found.add(key)
+                elif key in ("layers", "else"):
+                    found |= _called_blocks(value, blocks)
+    return found
 
 
 def _explicit(doc: Document, path: tuple) -> set[str]:

@@ -98,27 +98,42 @@ def protect_expressions(text: str) -> tuple[str, dict[int, list[int]]]:
     out_lines = []
     colmap: dict[int, list[int]] = {}
     depth = 0  # flow-collection depth, carried across lines
+    quote: str | None = None  # a quoted scalar that continues on the next line
+    block_indent: int | None = None  # inside a block scalar (| or >) indented more than this
     for lineno, line in enumerate(text.split("\n")):
-        if "${" not in line:
-            depth = _flow_depth(line, depth)
-            out_lines.append(line)
-            continue
-        new, mapping, depth = _protect_line(line, depth)
-        if mapping is not None:
-            colmap[lineno] = mapping
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                out_lines.append(line)  # block scalar content is text, never touched
+                continue
+            block_indent = None
+        if quote is None and "${" in line:
+            new, mapping, depth, quote = _protect_line(line, depth)
+            if mapping is not None:
+                colmap[lineno] = mapping
+        else:
+            new = line
+            depth, quote = _scan(line, depth, quote)
+        if quote is None and _BLOCK_SCALAR.search(new):
+            block_indent = indent
         out_lines.append(new)
     return "\n".join(out_lines), colmap
 
 
-def _flow_depth(line: str, depth: int) -> int:
-    quote = None
+#: A line that starts a block scalar: ``key: |``, ``- >-``, ``key: |2 # comment``.
+_BLOCK_SCALAR = re.compile(r"(^|[\s:-])[|>][+-]?[1-9]?[+-]?\s*(#.*)?$")
+
+
+def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None]:
+    """Follows flow depth and quoting through a line that is not changed (quotes may span lines)."""
     i = 0
     while i < len(line):
         c = line[i]
         if quote:
             if (c == "\\" and quote == '"') or (c == "'" == quote and line.startswith("''", i)):
-                i += 1
-            elif c == quote:
+                i += 2
+                continue
+            if c == quote:
                 quote = None
         elif c in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-?"):
             quote = c
@@ -129,7 +144,7 @@ def _flow_depth(line: str, depth: int) -> int:
         elif c in "]}":
             depth = max(0, depth - 1)
         i += 1
-    return depth
+    return depth, quote
 
 
 def _skip_expr(line: str, i: int) -> int:
@@ -156,13 +171,15 @@ def _skip_expr(line: str, i: int) -> int:
     return len(line)
 
 
-def _protect_line(line: str, depth: int) -> tuple[str, list[int] | None, int]:
+def _protect_line(line: str, depth: int) -> tuple[str, list[int] | None, int, str | None]:
+    """Quotes the plain scalars of one line that contain ``${``; returns the line, its column map (or None when
+    unchanged), the flow depth and the quote still open at the end of the line."""
     pieces: list[tuple[str, list[int]]] = []  # (text, original column of each char)
     quote = None
     i = 0
-    start_plain = 0  # where the current plain scalar may start
     changed = False
     emitted = 0
+    first = len(line) - len(line.lstrip(" \t"))
     while i < len(line):
         c = line[i]
         if quote:
@@ -180,10 +197,7 @@ def _protect_line(line: str, depth: int) -> tuple[str, list[int] | None, int]:
         if c == "#" and (i == 0 or line[i - 1] in " \t"):
             break
         if c == "$" and line.startswith("${", i):
-            # find the plain scalar around this expression
-            a = i
-            while a > 0 and not _scalar_boundary_left(line, a, depth):
-                a -= 1
+            a = _scalar_start(line, i, depth, first)
             b = i
             while b < len(line):
                 if line.startswith("${", b):
@@ -220,25 +234,34 @@ def _protect_line(line: str, depth: int) -> tuple[str, list[int] | None, int]:
         elif c in "]}":
             depth = max(0, depth - 1)
         i += 1
-    del start_plain
     if not changed:
-        return line, None, depth
+        return line, None, depth, quote
     pieces.append((line[emitted:], list(range(emitted, len(line)))))
     text = "".join(p[0] for p in pieces)
     cols = [c for p in pieces for c in p[1]] + [len(line)]
-    return text, cols, depth
+    return text, cols, depth, quote
 
 
-def _scalar_boundary_left(line: str, a: int, depth: int) -> bool:
-    """True when a plain scalar cannot extend left of position ``a``."""
-    prev = line[a - 1]
-    if depth > 0 and prev in "[{,":
-        return True
-    if prev in " \t":
-        before = line[:a].rstrip()
-        return (not before or before.endswith((":", "-", "?", ",", "[", "{"))
-                or (depth > 0 and before.endswith(",")))
-    return False
+def _scalar_start(line: str, i: int, depth: int, first: int) -> int:
+    """Where the plain scalar holding position ``i`` starts: one pass leftwards, linear in the line."""
+    a = i
+    while a > 0:
+        prev = line[a - 1]
+        if depth > 0 and prev in "[{,":
+            return a
+        if prev in " \t":
+            k = a - 1
+            while k >= 0 and line[k] in " \t":
+                k -= 1
+            if k < 0:
+                return a
+            c = line[k]
+            if c == ":" or (c in "-?" and k == first) or (depth > 0 and c in "[{,"):
+                return a
+            a = k  # the spaces belong to the scalar: go on from the character before them
+            continue
+        a -= 1
+    return a
 
 
 def _scalar_boundary_right(line: str, b: int, depth: int) -> bool:
@@ -330,7 +353,8 @@ def _check_json(source: SourceFile) -> Any:
         return json.loads(source.text, parse_constant=_no_constant)
     except ValueError as e:
         if not isinstance(e, json.JSONDecodeError):
-            raise CompileError([Diagnostic("E104", f"invalid JSON: {e}", Span(source.path, 1, 1, 1, 2))],
+            code = "E104" if "digits" in str(e) else "E101"  # huge integers vs NaN/Infinity
+            raise CompileError([Diagnostic(code, f"invalid JSON: {e}", Span(source.path, 1, 1, 1, 2))],
                                {source.path: source}) from None
         raise CompileError([Diagnostic("E101", f"invalid JSON: {e.msg}",
                                        Span(source.path, e.lineno, e.colno, e.lineno, e.colno + 1))],
@@ -382,7 +406,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
         if top.key is _NO_KEY:  # this value is a key
             if isinstance(value, (dict, list)):
                 fail("E101", "a mapping key must be a plain value, not a mapping or a list", span)
-            key = value if isinstance(value, str) else _key_text(value, source, span)
+            key = value if isinstance(value, str) else str(value)
             if key in top.container:
                 first = key_spans.get(top.path + (key,))
                 errors.append(Diagnostic(
@@ -478,7 +502,3 @@ def _child_path(stack: list[_Frame]) -> Path:
         return top.path + (len(top.container),)
     key = top.key
     return top.path + ((str(key) if not isinstance(key, _DuplicateKey) else "<duplicate>"),)
-
-
-def _key_text(value: Any, source: SourceFile, span: Span) -> str:
-    return str(value)

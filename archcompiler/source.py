@@ -27,6 +27,10 @@ class SourceFile:
     path: str
     text: str
 
+    def __post_init__(self) -> None:
+        if "\r" in self.text:  # one newline convention everywhere: CRLF and CR files read like LF files
+            object.__setattr__(self, "text", self.text.replace("\r\n", "\n").replace("\r", "\n"))
+
     @classmethod
     def read(cls, path: str | Path, display: str | None = None) -> "SourceFile":
         """Reads a file as UTF-8 (a BOM is dropped). ``display`` is the name shown in messages."""

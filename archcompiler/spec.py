@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema, field_validator,
+)
 
 IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=IDENT, max_length=128)]
@@ -87,7 +89,7 @@ class RepeatEntry(_Strict):
 class IfEntry(_Strict):
     """Includes entries only when a condition holds: ``{if: $use_projection, layers: [...], else: [...]}``."""
 
-    if_: Union[bool, str] = Field(alias="if", description="The condition (an expression).")
+    if_: Union[StrictBool, str] = Field(alias="if", description="The condition (an expression).")
     layers: list[Entry] = Field(min_length=1, description="Entries used when the condition holds.")
     else_: Optional[list[Entry]] = Field(None, alias="else", description="Entries used otherwise.")
 
@@ -138,6 +140,8 @@ class ImportDecl(_Strict):
 class Expect(_Strict):
     """Figures the spec asserts about itself; `archc validate` fails when one does not hold."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
     total_params: Optional[int] = None
     trainable_params: Optional[int] = None
     non_trainable_params: Optional[int] = None
@@ -148,12 +152,32 @@ class Expect(_Strict):
         None, description="Output shape without batch; a list of shapes for several outputs.")
 
 
+#: Keras 3's optimizers, by the names ``keras.optimizers.get`` accepts.
+OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
+                        "lamb", "adafactor", "muon"]
+
+#: Keras 3's losses, by the names ``keras.losses.get`` accepts.
+LossName = Literal[
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_focal_crossentropy",
+    "categorical_focal_crossentropy", "mean_squared_error", "mse", "mean_absolute_error", "mae",
+    "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle", "huber", "log_cosh",
+    "kl_divergence", "kld", "poisson", "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity", "ctc",
+    "dice", "tversky"]
+
+
+def _one_optimizer(v: Any) -> Any:
+    if isinstance(v, dict) and len(v) != 1:
+        raise ValueError(f"an optimizer is one name with its arguments, e.g. {{adam: {{learning_rate: 0.001}}}}. "
+                         f"Received: {len(v)} keys")
+    return v
+
+
 class Training(_Strict):
     """How `to_keras()` compiles the model: optimizer, loss and metrics by their Keras names."""
 
-    optimizer: Union[str, dict[str, dict[str, Any]]] = Field(
-        "adam", description="`adam` or `{adam: {learning_rate: 0.001}}`.")
-    loss: Union[str, list[str]] = Field(description="Keras loss name, e.g. categorical_crossentropy.")
+    optimizer: Annotated[Union[OptimizerName, dict[OptimizerName, dict[str, Any]]], BeforeValidator(_one_optimizer)] \
+        = Field("adam", description="`adam` or `{adam: {learning_rate: 0.001}}`.")
+    loss: Union[LossName, list[LossName]] = Field(description="Keras loss name, e.g. categorical_crossentropy.")
     metrics: list[str] = Field(default_factory=list, description="Keras metric names, e.g. [accuracy].")
 
 

@@ -49,7 +49,7 @@ def default_stem(comp: Compilation) -> str:
 
 
 def _usage_error(message: str) -> Exception:
-    from ..cli import UsageError
+    from ..diagnostics import UsageError
 
     return UsageError(message)
 
@@ -70,23 +70,28 @@ def build(comp: Compilation, out_dir: Path, diagram: bool = True, stem: str | No
 
     Raises:
         CompileError: Keras rejected the model (E700); nothing was written.
-        UsageError: the directory or a file cannot be written, or the stem is not a plain file name.
+        UsageError: the directory or a file cannot be written, the stem is not a plain file name, or TensorFlow is
+            not installed.
     """
     stem = default_stem(comp) if stem is None else stem
     if not stem or stem in (".", "..") or "/" in stem or os.sep in stem or "\0" in stem:
         raise _usage_error(f"--stem must be a plain file name. Received: {stem!r}")
     out_dir = Path(out_dir)
+    from .keras import build_model
+
+    try:
+        model = build_model(comp)
+    except ImportError as e:
+        raise _usage_error(str(e)) from None
+
+    created = [d for d in (out_dir, *out_dir.parents) if not d.exists()]  # deepest first
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise _usage_error(f"cannot create the output directory {out_dir}: {e.strerror or e}") from None
-
     warnings: list[str] = []
     staged: list[tuple[Path, Path]] = []  # (temporary, final)
     try:
-        from .keras import build_model
-
-        model = build_model(comp)
         final = out_dir / f"{stem}.keras"
         tmp = _temp(out_dir, final.name, ".keras")
         staged.append((tmp, final))
@@ -105,6 +110,11 @@ def build(comp: Compilation, out_dir: Path, diagram: bool = True, stem: str | No
     except BaseException:
         for tmp, _ in staged:
             _unlink(tmp)
+        for d in created:  # leave no directory made for the outputs behind either
+            try:
+                d.rmdir()
+            except OSError:
+                break
         raise
     return BuildResult([final for _, final in staged], warnings)
 
@@ -130,7 +140,7 @@ def _write(tmp: Path, final: Path, text: str) -> None:
 
 def _render_diagram(comp: Compilation, final: Path, staged: list[tuple[Path, Path]], warnings: list[str]) -> None:
     """Renders the block-level SVG to a temporary file; a missing renderer or Graphviz becomes a warning."""
-    from ..cli import UsageError
+    from ..diagnostics import UsageError
 
     try:
         from .dot import render_file

@@ -847,7 +847,7 @@ def render(comp: Any, fmt: str = "svg", **options: Any) -> bytes:
 
 def pipe(text: str, fmt: str) -> bytes:
     """Runs Graphviz's ``dot`` on DOT ``text``; returns the rendered bytes."""
-    from ..cli import UsageError
+    from ..diagnostics import UsageError
 
     if shutil.which("dot") is None:
         raise UsageError(missing_dot_message(fmt))

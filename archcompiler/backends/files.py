@@ -6,11 +6,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..diagnostics import UsageError
+
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Writes ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    from ..cli import UsageError
-
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,9 +24,16 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
+    except OSError as e:
+        _discard(tmp)
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _discard(tmp)
         raise
+
+
+def _discard(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass

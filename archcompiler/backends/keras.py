@@ -37,8 +37,11 @@ __all__ = ["build_model", "compile_model", "load_weights_by_name", "WeightsRepor
 def _keras() -> Any:
     """Imports Keras (TensorFlow's C++ start-up chatter is silenced unless the user asked for it)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
+    try:
+        import keras
+    except ImportError as e:
+        raise ImportError(f"building Keras models needs TensorFlow and Keras ({e}); install them with "
+                          f"pip install 'archcompiler[keras]'") from e
     return keras
 
 

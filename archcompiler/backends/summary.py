@@ -61,10 +61,14 @@ def summary_data(comp: Any) -> dict:
     """Everything the summary knows, JSON-ready with stable key order."""
     graph, types, stats = comp.graph, comp.types, comp.stats
     t = stats.total
+    layer_counts: dict[tuple, int] = {}
+    for n in graph.nodes:
+        for k in range(1, len(n.scope) + 1):
+            layer_counts[n.scope[:k]] = layer_counts.get(n.scope[:k], 0) + 1
     blocks = []
     for b in graph.blocks:
         c = stats.blocks.get(b.scope, Counts())
-        nlayers = sum(1 for n in graph.nodes if n.scope[:len(b.scope)] == b.scope)
+        nlayers = layer_counts.get(b.scope, 0)
         blocks.append({"scope": "/".join(b.scope), "name": b.scope[-1], "block": b.block, "level": len(b.scope) - 1,
                        "inputs": list(b.inputs), "output": b.output, "output_shape": list(types[b.output].shape),
                        "layers": nlayers, "params": c.total, "trainable_params": c.trainable,

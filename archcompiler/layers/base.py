@@ -39,7 +39,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 Dim = Optional[int]
 Shape = tuple[Dim, ...]
@@ -56,6 +56,16 @@ class ShapeError(ValueError):
         self.code = code
 
 
+class _NotABool:
+    """Stands for a non-boolean value given to a boolean argument, so that pydantic rejects it at that field."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
 class LayerParams(BaseModel):
     """Base of every layer's parameter model: unknown keys are errors; values are already evaluated."""
 
@@ -63,6 +73,18 @@ class LayerParams(BaseModel):
 
     #: Keys that are archc's own, not Keras arguments (never passed to Keras).
     archc_keys: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_booleans(cls, data: Any) -> Any:
+        """true/false only: YAML 1.2 reads `yes`/`on` as strings, and pydantic would quietly take them (or 0/1)."""
+        if isinstance(data, dict):
+            for k, v in data.items():
+                f = cls.model_fields.get(k)
+                if f is not None and f.annotation in (bool, Optional[bool]) and not (isinstance(v, bool) or
+                                                                                    v is None):
+                    data = {**data, k: _NotABool(v)}  # fails bool validation at the field, showing the value
+        return data
 
     def keras_config(self) -> dict[str, Any]:
         """Keyword arguments for the Keras class, as plain data (initializers/regularizers as config dicts)."""

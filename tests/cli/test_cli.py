@@ -135,7 +135,7 @@ def test_set_unknown_parameter(capsys, in_root) -> None:
 
 def test_set_wrong_type(capsys, in_root) -> None:
     code, _, err = run(capsys, "validate", "specs/resnet18.yaml", "--set", "classes=ten")
-    assert code == 1 and "parameter 'classes' expects int" in err
+    assert code == 1 and "error[E330]: --set classes: the parameter expects int. Received: string 'ten'" in err
 
 
 def test_set_malformed(capsys, in_root) -> None:
