@@ -16,6 +16,7 @@ from typing import Any
 import pydantic
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean
+from .expressions import type_name
 from .parse import Document, parse
 from .source import SourceFile, Span
 from .layers import REGISTRY
@@ -94,7 +95,7 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
     appended to ``deferred`` and the spec returned, so that later stages can report their own errors in the same run.
     """
     if not isinstance(doc.data, dict):
-        got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        got = "an empty file" if doc.data is None else f"{type_name(doc.data)} {_short(doc.data)}"
         raise CompileError([Diagnostic("E201", f"a spec file must be a mapping with a 'model' or 'blocks' section. "
                                                f"Received: {got}", doc.span(()))], {doc.source.path: doc.source})
     try:
@@ -264,19 +265,21 @@ class _Loader:
                                            path=path)], self.sources)
         return target, display_path(target)
 
-    def resolve(self, real: Path, doc: Document, spec: SpecFile, stack: tuple[Path, ...]) -> ResolvedSpec:
-        """Resolves one file: its base (``extends``) first, then its imports, then its own definitions."""
+    def resolve(self, real: Path, doc: Document, spec: SpecFile, stack: tuple[Path, ...],
+                via: Span | None = None) -> ResolvedSpec:
+        """Resolves one file: its base (``extends``) first, then its imports, then its own definitions.
+        ``via`` is where the including file names this one (for cycle errors)."""
         if real in stack:
             chain = " -> ".join(display_path(p) for p in (*stack, real))
             raise CompileError([Diagnostic("E211", f"spec files include each other in a cycle: {chain}",
-                                           doc.span(()))], self.sources)
+                                           via or doc.span(()))], self.sources)
         stack = (*stack, real)
         out = ResolvedSpec(name=spec.name or Path(doc.source.path).stem, description=spec.description,
                            path=doc.source.path, root=doc)
         if spec.extends is not None:
             target, shown = self.resolve_ref(spec.extends, doc, ("extends",))
             bdoc, bspec = self.load_file(target, shown, doc.span(("extends",)))
-            base = self.resolve(target.resolve(), bdoc, bspec, stack)
+            base = self.resolve(target.resolve(), bdoc, bspec, stack, doc.span(("extends",)))
             out.params = dict(base.params)
             out.blocks = dict(base.blocks)
             out.model = base.model
@@ -285,7 +288,7 @@ class _Loader:
             ipath = ("imports", i, "from")
             target, shown = self.resolve_ref(imp.from_, doc, ipath)
             idoc, ispec = self.load_file(target, shown, doc.span(ipath))
-            lib = self.resolve(target.resolve(), idoc, ispec, stack)
+            lib = self.resolve(target.resolve(), idoc, ispec, stack, doc.span(ipath))
             wanted = list(lib.blocks) if imp.blocks == "*" else imp.blocks
             for j, name in enumerate(wanted):
                 if name not in lib.blocks:
