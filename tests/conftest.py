@@ -1,25 +1,16 @@
-"""Shared test set-up: the repository root, and golden-file helpers (ARCHC_UPDATE_GOLDEN=1 rewrites them)."""
+"""Shared test set-up: ``tests/`` on the import path (for helpers.py, specs_table.py, kerasutil.py) and a fixture
+that runs a test from the repository root."""
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-UPDATE_GOLDEN = os.environ.get("ARCHC_UPDATE_GOLDEN") == "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def check_golden(path: Path, actual: str) -> None:
-    """Compares ``actual`` with the golden file at ``path``; with ARCHC_UPDATE_GOLDEN=1 rewrites it instead."""
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.exists(), f"missing golden file {path}; run with ARCHC_UPDATE_GOLDEN=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    assert actual == expected, (f"{path} differs; review the change and run with ARCHC_UPDATE_GOLDEN=1 to accept it")
+from helpers import ROOT  # noqa: E402
 
 
 @pytest.fixture

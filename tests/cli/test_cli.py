@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archcompiler.cli import main
-from conftest import ROOT
+from helpers import ROOT
 
 SPECS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("specs/**/*.yaml") if "lib" not in p.parts)
 

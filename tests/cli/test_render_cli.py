@@ -18,7 +18,7 @@ import archcompiler
 from archcompiler.backends import dot as dotmod
 from archcompiler.backends.dot import plan, render_file, to_dot
 from archcompiler.cli import main
-from conftest import ROOT
+from helpers import ROOT
 from specs_table import REFERENCE
 
 HAS_DOT = shutil.which("dot") is not None

@@ -16,7 +16,7 @@ import pytest
 
 import archcompiler
 from archcompiler.backends.dot import plan, to_dot
-from conftest import ROOT, check_golden
+from helpers import ROOT, check_golden
 from specs_table import REFERENCE
 
 GOLDEN = ROOT / "tests" / "golden" / "dot"

@@ -13,7 +13,7 @@ import pytest
 from archcompiler import CompileError, load
 from archcompiler.diagnostics import CODES
 
-from conftest import ROOT, check_golden
+from helpers import ROOT, check_golden
 
 CASES = sorted((ROOT / "tests" / "golden" / "errors").glob("E*.yaml"))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from conftest import ROOT, check_golden
+from helpers import ROOT, check_golden
 from specs_table import REFERENCE
 
 SPECS = [s for s in sorted(REFERENCE) if s.endswith(".yaml")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archcompiler.docs import BEGIN, END, layer_reference
 from archcompiler.layers import REGISTRY
-from conftest import ROOT
+from helpers import ROOT
 
 
 def test_layer_reference_is_current() -> None:

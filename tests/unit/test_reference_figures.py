@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from conftest import ROOT
+from helpers import ROOT
 from specs_table import PROFILER_FLOPS, REFERENCE
 
 ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("specs/**/*.*")

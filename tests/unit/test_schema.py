@@ -10,7 +10,7 @@ import pytest
 from archcompiler.parse import parse
 from archcompiler.schema import schema_text
 from archcompiler.source import SourceFile
-from conftest import ROOT
+from helpers import ROOT
 
 SCHEMA_PATH = ROOT / "schema" / "archspec.schema.json"
 SPEC_FILES = sorted(p for p in ROOT.glob("specs/**/*") if p.suffix in (".yaml", ".json"))

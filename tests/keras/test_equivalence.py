@@ -1,0 +1,505 @@
+"""The archc-built models compute what independently written Keras code computes.
+
+For each tutorial network, this file holds a hand-written Keras implementation in the style the tutorials use
+(``identity_block`` / ``convolutional_block`` functions, a ``residual_module`` ...), written from the architecture
+descriptions, not generated from the specs. For the ``specs/keras_applications`` specs the independent
+implementation is ``keras.applications`` itself (``weights=None``).
+
+Each test builds both models, gives the reference random weights (kernels from their initializers; biases, batch
+norm scales, offsets and moving statistics drawn at random so that no layer is an identity), copies them into the
+archc model and compares predictions on random inputs, in inference mode:
+
+* by name when the spec keeps the reference's layer names (HappyModel, ResNet-50 signs, VGG16, SqueezeNet, the
+  keras.applications specs), through the public ``archcompiler.backends.keras.load_weights_by_name``, which must
+  match every layer (``strict=True``); for keras.applications the weights travel through each supported source: a
+  Keras 3 ``.weights.h5`` file, a legacy ``.h5`` file, a ``.keras`` file and the model object itself;
+* by order otherwise (ResNet-18/34, the CIFAR pre-activation ResNet, linear regression, whose specs use Keras's
+  automatic names): the layers that have weights, in ``model.layers`` order, must pair up with the same class and
+  weight shapes.
+
+Two tensors are compared: the model's output and the input of its last layer (the features before the classifier,
+which a saturated softmax could hide). Tolerance: ``atol = 1e-5`` on outputs, and ``1e-5`` relative to the largest
+feature magnitude on features. Both models run the same operations on the same weights in the same order, and the
+measured difference is 0.0 (bit-identical) for every network here.
+
+Reduced sizes where the full one only costs time: VGG16 at 32x32x3 with 10 classes (its dense layers depend on the
+input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3 (global pooling: the
+weights are the full models').
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import pytest
+
+import archcompiler
+from archcompiler.backends.keras import WeightsMismatchError, load_weights_by_name
+
+kerasutil = pytest.importorskip("kerasutil")
+keras = kerasutil.keras
+layers = keras.layers
+
+pytestmark = pytest.mark.keras
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+ATOL = 1e-5
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras() -> Iterator[None]:
+    keras.backend.clear_session()
+    yield
+    keras.backend.clear_session()
+    gc.collect()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hand-written reference implementations
+# ---------------------------------------------------------------------------------------------------------------
+
+def happy_model(input_shape: Sequence[int] = (64, 64, 3)) -> keras.Model:
+    """HappyModel: pad, 7x7 convolution, batch norm, ReLU, max-pool, a sigmoid unit."""
+    x_input = keras.Input(input_shape)
+    x = layers.ZeroPadding2D((3, 3))(x_input)
+    x = layers.Conv2D(32, (7, 7), strides=(1, 1), name="conv0")(x)
+    x = layers.BatchNormalization(axis=3, name="bn0")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D((2, 2), name="max_pool")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1, activation="sigmoid", name="fc")(x)
+    return keras.Model(inputs=x_input, outputs=x, name="HappyModel")
+
+
+def identity_block(x: Any, f: int, filters: Sequence[int], stage: int, block: str) -> Any:
+    """Bottleneck block whose shortcut is its input."""
+    conv_name, bn_name = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
+    f1, f2, f3 = filters
+    shortcut = x
+    x = layers.Conv2D(f1, (1, 1), strides=(1, 1), padding="valid", name=conv_name + "2a")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2a")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f2, (f, f), strides=(1, 1), padding="same", name=conv_name + "2b")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2b")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv_name + "2c")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2c")(x)
+    x = layers.Add()([x, shortcut])
+    return layers.Activation("relu")(x)
+
+
+def convolutional_block(x: Any, f: int, filters: Sequence[int], stage: int, block: str, s: int = 2) -> Any:
+    """Bottleneck block with a strided 1x1 convolution and batch norm on the shortcut."""
+    conv_name, bn_name = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
+    f1, f2, f3 = filters
+    shortcut = x
+    x = layers.Conv2D(f1, (1, 1), strides=(s, s), name=conv_name + "2a")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2a")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f2, (f, f), strides=(1, 1), padding="same", name=conv_name + "2b")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2b")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv_name + "2c")(x)
+    x = layers.BatchNormalization(axis=3, name=bn_name + "2c")(x)
+    shortcut = layers.Conv2D(f3, (1, 1), strides=(s, s), padding="valid", name=conv_name + "1")(shortcut)
+    shortcut = layers.BatchNormalization(axis=3, name=bn_name + "1")(shortcut)
+    x = layers.Add()([x, shortcut])
+    return layers.Activation("relu")(x)
+
+
+def resnet50_signs(input_shape: Sequence[int] = (64, 64, 3), classes: int = 6) -> keras.Model:
+    """ResNet-50 of the hand-signs assignment: stage 1, then stages 2-5 of 3, 4, 6 and 3 blocks."""
+    x_input = keras.Input(input_shape)
+    x = layers.ZeroPadding2D((3, 3))(x_input)
+    x = layers.Conv2D(64, (7, 7), strides=(2, 2), name="conv1")(x)
+    x = layers.BatchNormalization(axis=3, name="bn_conv1")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
+
+    x = convolutional_block(x, f=3, filters=[64, 64, 256], stage=2, block="a", s=1)
+    x = identity_block(x, 3, [64, 64, 256], stage=2, block="b")
+    x = identity_block(x, 3, [64, 64, 256], stage=2, block="c")
+
+    x = convolutional_block(x, f=3, filters=[128, 128, 512], stage=3, block="a", s=2)
+    for b in "bcd":
+        x = identity_block(x, 3, [128, 128, 512], stage=3, block=b)
+
+    x = convolutional_block(x, f=3, filters=[256, 256, 1024], stage=4, block="a", s=2)
+    for b in "bcdef":
+        x = identity_block(x, 3, [256, 256, 1024], stage=4, block=b)
+
+    x = convolutional_block(x, f=3, filters=[512, 512, 2048], stage=5, block="a", s=2)
+    x = identity_block(x, 3, [512, 512, 2048], stage=5, block="b")
+    x = identity_block(x, 3, [512, 512, 2048], stage=5, block="c")
+
+    x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(classes, activation="softmax", name=f"fc{classes}")(x)
+    return keras.Model(inputs=x_input, outputs=x, name="ResNet50")
+
+
+def residual(x: Any, num_channels: int, use_1x1conv: bool = False, strides: int = 1) -> Any:
+    """Two 3x3 convolutions with batch norm; the shortcut projected by a 1x1 convolution when asked."""
+    y = layers.Conv2D(num_channels, kernel_size=3, padding="same", strides=strides)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.Activation("relu")(y)
+    y = layers.Conv2D(num_channels, kernel_size=3, padding="same")(y)
+    y = layers.BatchNormalization()(y)
+    if use_1x1conv:
+        x = layers.Conv2D(num_channels, kernel_size=1, strides=strides)(x)
+    y = layers.Add()([y, x])
+    return layers.Activation("relu")(y)
+
+
+def resnet_basic(input_shape: Sequence[int] = (224, 224, 1), classes: int = 10,
+                 arch: Sequence[int] = (2, 2, 2, 2)) -> keras.Model:
+    """ResNet-18 (arch 2, 2, 2, 2) or ResNet-34 (3, 4, 6, 3) of two-convolution residual blocks."""
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(64, kernel_size=7, strides=2, padding="same")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(pool_size=3, strides=2, padding="same")(x)
+    for i, (blocks, channels) in enumerate(zip(arch, (64, 128, 256, 512))):
+        for j in range(blocks):
+            if j == 0 and i != 0:
+                x = residual(x, channels, use_1x1conv=True, strides=2)
+            else:
+                x = residual(x, channels)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, x)
+
+
+def residual_module(data: Any, k: int, stride: int, red: bool = False, reg: float = 1e-4, bn_eps: float = 2e-5,
+                    bn_mom: float = 0.9) -> Any:
+    """Pre-activation bottleneck: (BN, ReLU, conv) x 3 with K/4, K/4, K filters, plus the shortcut."""
+    shortcut = data
+    bn1 = layers.BatchNormalization(axis=-1, epsilon=bn_eps, momentum=bn_mom)(data)
+    act1 = layers.Activation("relu")(bn1)
+    conv1 = layers.Conv2D(int(k * 0.25), (1, 1), use_bias=False,
+                          kernel_regularizer=keras.regularizers.l2(reg))(act1)
+    bn2 = layers.BatchNormalization(axis=-1, epsilon=bn_eps, momentum=bn_mom)(conv1)
+    act2 = layers.Activation("relu")(bn2)
+    conv2 = layers.Conv2D(int(k * 0.25), (3, 3), strides=stride, padding="same", use_bias=False,
+                          kernel_regularizer=keras.regularizers.l2(reg))(act2)
+    bn3 = layers.BatchNormalization(axis=-1, epsilon=bn_eps, momentum=bn_mom)(conv2)
+    act3 = layers.Activation("relu")(bn3)
+    conv3 = layers.Conv2D(k, (1, 1), use_bias=False, kernel_regularizer=keras.regularizers.l2(reg))(act3)
+    if red:
+        shortcut = layers.Conv2D(k, (1, 1), strides=stride, use_bias=False,
+                                 kernel_regularizer=keras.regularizers.l2(reg))(act1)
+    return layers.add([conv3, shortcut])
+
+
+def preact_resnet(width: int = 32, height: int = 32, depth: int = 3, classes: int = 10,
+                  stages: Sequence[int] = (3, 4, 6), filters: Sequence[int] = (64, 128, 256, 512),
+                  reg: float = 1e-4, bn_eps: float = 2e-5, bn_mom: float = 0.9) -> keras.Model:
+    """The CIFAR-10 pre-activation ResNet: BN, 3x3 convolution, three stages of residual modules, classifier."""
+    inputs = keras.Input(shape=(height, width, depth))
+    x = layers.BatchNormalization(axis=-1, epsilon=bn_eps, momentum=bn_mom)(inputs)
+    x = layers.Conv2D(filters[0], (3, 3), use_bias=False, padding="same",
+                      kernel_regularizer=keras.regularizers.l2(reg))(x)
+    for i in range(len(stages)):
+        stride = (1, 1) if i == 0 else (2, 2)
+        x = residual_module(x, filters[i + 1], stride, red=True, reg=reg, bn_eps=bn_eps, bn_mom=bn_mom)
+        for _ in range(stages[i] - 1):
+            x = residual_module(x, filters[i + 1], (1, 1), reg=reg, bn_eps=bn_eps, bn_mom=bn_mom)
+    x = layers.BatchNormalization(axis=-1, epsilon=bn_eps, momentum=bn_mom)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.AveragePooling2D((8, 8))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(classes, kernel_regularizer=keras.regularizers.l2(reg))(x)
+    x = layers.Activation("softmax")(x)
+    return keras.Model(inputs, x, name="resnet")
+
+
+def vgg16(input_shape: Sequence[int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+    """VGG16: conv stacks of 2, 2, 3, 3, 3 3x3 convolutions (64 ... 512 filters), each with a 2x2 max-pool."""
+    img_input = keras.Input(shape=input_shape)
+    x = img_input
+    for block, (n, width) in enumerate(zip((2, 2, 3, 3, 3), (64, 128, 256, 512, 512)), start=1):
+        for i in range(1, n + 1):
+            x = layers.Conv2D(width, (3, 3), activation="relu", padding="same", name=f"block{block}_conv{i}")(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{block}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(4096, activation="relu", name="fc1")(x)
+    x = layers.Dense(4096, activation="relu", name="fc2")(x)
+    x = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(img_input, x, name="vgg16")
+
+
+def fire_module(x: Any, fire_id: int, squeeze: int = 16, expand: int = 64) -> Any:
+    """SqueezeNet's fire module: 1x1 squeeze, then 1x1 and 3x3 expands concatenated."""
+    s_id = f"fire{fire_id}_"
+    x = layers.Conv2D(squeeze, (1, 1), padding="valid", name=s_id + "squeeze1x1")(x)
+    x = layers.Activation("relu", name=s_id + "relu_squeeze1x1")(x)
+    left = layers.Conv2D(expand, (1, 1), padding="valid", name=s_id + "expand1x1")(x)
+    left = layers.Activation("relu", name=s_id + "relu_expand1x1")(left)
+    right = layers.Conv2D(expand, (3, 3), padding="same", name=s_id + "expand3x3")(x)
+    right = layers.Activation("relu", name=s_id + "relu_expand3x3")(right)
+    return layers.concatenate([left, right], axis=-1, name=s_id + "concat")
+
+
+def squeezenet(input_shape: Sequence[int] = (227, 227, 3), classes: int = 1000) -> keras.Model:
+    """SqueezeNet v1.1."""
+    img_input = keras.Input(shape=input_shape)
+    x = layers.Conv2D(64, (3, 3), strides=(2, 2), padding="valid", name="conv1")(img_input)
+    x = layers.Activation("relu", name="relu_conv1")(x)
+    x = layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool1")(x)
+    x = fire_module(x, fire_id=2, squeeze=16, expand=64)
+    x = fire_module(x, fire_id=3, squeeze=16, expand=64)
+    x = layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool3")(x)
+    x = fire_module(x, fire_id=4, squeeze=32, expand=128)
+    x = fire_module(x, fire_id=5, squeeze=32, expand=128)
+    x = layers.MaxPooling2D(pool_size=(3, 3), strides=(2, 2), name="pool5")(x)
+    x = fire_module(x, fire_id=6, squeeze=48, expand=192)
+    x = fire_module(x, fire_id=7, squeeze=48, expand=192)
+    x = fire_module(x, fire_id=8, squeeze=64, expand=256)
+    x = fire_module(x, fire_id=9, squeeze=64, expand=256)
+    x = layers.Dropout(0.5, name="drop9")(x)
+    x = layers.Conv2D(classes, (1, 1), padding="valid", name="conv10")(x)
+    x = layers.Activation("relu", name="relu_conv10")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Activation("softmax", name="loss")(x)
+    return keras.Model(img_input, x, name="squeezenet")
+
+
+def linear_regression() -> keras.Model:
+    """y = w * x + b."""
+    return keras.Sequential([keras.Input(shape=(1,)), layers.Dense(1)])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# weights and comparison
+# ---------------------------------------------------------------------------------------------------------------
+
+def randomize(model: keras.Model, seed: int = 0) -> None:
+    """Random weights everywhere: kernels keep their initializer's draw; biases, batch norm offsets and means are
+    N(0, 0.1); batch norm scales and variances U(0.5, 1.5)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        new = []
+        for v in layer.weights:
+            w = np.asarray(v)
+            name = v.path.rsplit("/", 1)[-1]
+            if name in ("gamma", "moving_variance"):
+                w = rng.uniform(0.5, 1.5, w.shape)
+            elif name in ("bias", "beta", "moving_mean"):
+                w = rng.normal(0.0, 0.1, w.shape)
+            new.append(w.astype("float32"))
+        if new:
+            layer.set_weights(new)
+
+
+def weighted(model: keras.Model) -> list[Any]:
+    return [layer for layer in model.layers if layer.weights]
+
+
+def copy_by_order(src: keras.Model, dst: keras.Model) -> int:
+    """Copies weights layer by layer in ``model.layers`` order (layers with weights only); both lists must pair up
+    with the same classes and weight shapes. Returns the number of layers copied."""
+    a, b = weighted(src), weighted(dst)
+    assert len(a) == len(b), (len(a), len(b))
+    for x, y in zip(a, b):
+        assert type(x) is type(y), (x.name, y.name)
+        assert [w.shape for w in x.weights] == [w.shape for w in y.weights], (x.name, y.name)
+        y.set_weights(x.get_weights())
+    return len(a)
+
+
+def copy_by_name(src: Any, dst: keras.Model) -> int:
+    report = load_weights_by_name(dst, src, strict=True)
+    assert not report.missing and not report.unused and not report.skipped
+    return len(report.loaded)
+
+
+def probe(model: keras.Model) -> keras.Model:
+    """The model with two outputs: the input of its last layer (features) and its output."""
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, [model.layers[-1].input, model.outputs[0]])
+
+
+def differences(ref: keras.Model, built: keras.Model, shape: Sequence[int], batch: int = 2,
+                seed: int = 1) -> tuple[float, float]:
+    """Max abs differences of (features, outputs) on a random batch; asserts they are within tolerance."""
+    x = np.random.default_rng(seed).normal(size=(batch, *shape)).astype("float32")
+    fa, ya = (np.asarray(t) for t in probe(ref)(x, training=False))
+    fb, yb = (np.asarray(t) for t in probe(built)(x, training=False))
+    assert fa.shape == fb.shape and ya.shape == yb.shape
+    assert float(np.std(fa)) > 0, "degenerate features: the comparison would prove nothing"
+    df, dy = float(np.max(np.abs(fa - fb))), float(np.max(np.abs(ya - yb)))
+    assert df <= ATOL * max(1.0, float(np.max(np.abs(fa)))), df
+    assert dy <= ATOL, dy
+    return df, dy
+
+
+MEASURED: dict[str, tuple[float, float]] = {}
+
+
+def check(name: str, ref: keras.Model, built: keras.Model, copy: Callable[[Any, keras.Model], int],
+          source: Any = None) -> None:
+    randomize(ref)
+    n = copy(ref if source is None else source(ref), built)
+    assert n == len(weighted(built)) > 0
+    assert ref.count_params() == built.count_params()
+    MEASURED[name] = differences(ref, built, tuple(built.inputs[0].shape[1:]))
+    print(f"{name}: {n} layers copied; max abs diff features {MEASURED[name][0]:.3g}, "
+          f"outputs {MEASURED[name][1]:.3g}")
+
+
+def spec(path: str, **overrides: Any) -> keras.Model:
+    return archcompiler.load(SPECS / path, overrides=overrides or None).to_keras(compile=False)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the tutorial networks
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_happy_model() -> None:
+    check("happy_model", happy_model(), spec("happy_model.yaml"), copy_by_name)
+
+
+def test_the_comparison_notices_a_small_change() -> None:
+    """A control: one moving mean off by 1e-3 in the 64 x 64 x 32 feature map is caught."""
+    ref, built = happy_model(), spec("happy_model.yaml")
+    randomize(ref)
+    copy_by_name(ref, built)
+    bn = built.get_layer("bn0")
+    gamma, beta, mean, var = bn.get_weights()
+    mean[0] += 1e-3
+    bn.set_weights([gamma, beta, mean, var])
+    with pytest.raises(AssertionError):
+        differences(ref, built, (64, 64, 3))
+
+
+def test_resnet50_signs() -> None:
+    check("resnet50_signs", resnet50_signs(), spec("resnet50_signs.yaml"), copy_by_name)
+
+
+def test_resnet18() -> None:
+    check("resnet18", resnet_basic(), spec("resnet18.yaml"), copy_by_order)
+
+
+def test_resnet34_at_64x64() -> None:
+    check("resnet34", resnet_basic((64, 64, 1), arch=(3, 4, 6, 3)), spec("resnet34.yaml", input_shape=[64, 64, 1]),
+          copy_by_order)
+
+
+def test_preact_resnet_cifar() -> None:
+    ref = preact_resnet()
+    built = spec("preact_resnet_cifar.yaml")
+    check("preact_resnet_cifar", ref, built, copy_by_order)
+    assert len(built.losses) == len(ref.losses)  # one L2 penalty per kernel on both sides
+
+
+def test_vgg16_at_32x32() -> None:
+    check("vgg16", vgg16((32, 32, 3), classes=10), spec("vgg16.yaml", input_shape=[32, 32, 3], classes=10),
+          copy_by_name)
+
+
+def test_squeezenet() -> None:
+    check("squeezenet", squeezenet(), spec("squeezenet.yaml"), copy_by_name)
+
+
+def test_linear_regression() -> None:
+    check("linear_regression", linear_regression(), spec("linear_regression.yaml"), copy_by_order)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: weights by name, from every kind of source
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_resnet50_from_a_weights_h5_file(tmp_path: Path) -> None:
+    def saved(ref: keras.Model) -> Path:
+        ref.save_weights(tmp_path / "resnet50.weights.h5")
+        return tmp_path / "resnet50.weights.h5"
+
+    check("keras_applications/resnet50", keras.applications.ResNet50(weights=None),
+          spec("keras_applications/resnet50.yaml"), copy_by_name, saved)
+
+
+def test_resnet50v2_from_the_model() -> None:
+    check("keras_applications/resnet50v2", keras.applications.ResNet50V2(weights=None),
+          spec("keras_applications/resnet50v2.yaml"), copy_by_name)
+
+
+def test_resnet101_from_a_legacy_h5_file(tmp_path: Path) -> None:
+    """The layout of published ImageNet weight files (Keras 2): layer_names and weight_names attributes."""
+    def saved(ref: keras.Model) -> Path:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "legacy format" advice
+            ref.save(tmp_path / "resnet101.h5")
+        return tmp_path / "resnet101.h5"
+
+    check("keras_applications/resnet101", keras.applications.ResNet101(weights=None, input_shape=(64, 64, 3)),
+          spec("keras_applications/resnet101.yaml", input_shape=[64, 64, 3]), copy_by_name, saved)
+
+
+def test_resnet152_from_a_keras_file(tmp_path: Path) -> None:
+    def saved(ref: keras.Model) -> Path:
+        ref.save(tmp_path / "resnet152.keras")
+        return tmp_path / "resnet152.keras"
+
+    check("keras_applications/resnet152", keras.applications.ResNet152(weights=None, input_shape=(64, 64, 3)),
+          spec("keras_applications/resnet152.yaml", input_shape=[64, 64, 3]), copy_by_name, saved)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# load_weights_by_name: what it reports and refuses
+# ---------------------------------------------------------------------------------------------------------------
+
+SMALL = """
+archspec: 1
+name: small
+params:
+  units: 2
+model:
+  inputs:
+    x: {shape: [8, 8, 3]}
+  layers:
+    - Conv2D: {filters: 4, kernel_size: 3, name: conv}
+    - BatchNormalization: {name: bn}
+    - GlobalAveragePooling2D
+    - Dense: {units: $units, name: head}
+"""
+
+
+def small(**overrides: Any) -> keras.Model:
+    return archcompiler.compile_text(SMALL, "small.yaml", overrides=overrides or None).to_keras()
+
+
+def test_load_weights_by_name_reports_unmatched_layers() -> None:
+    src, dst = small(), small()
+    ref = keras.Model(src.inputs, src.get_layer("bn").output)  # no head
+    randomize(src)
+    report = load_weights_by_name(dst, ref)
+    assert report.loaded == ["conv", "bn"] and report.missing == ["head"] and not report.unused
+    assert all((a == b).all() for a, b in zip(src.get_layer("bn").get_weights(), dst.get_layer("bn").get_weights()))
+    with pytest.raises(WeightsMismatchError, match="not every layer"):
+        load_weights_by_name(small(), ref, strict=True)
+    assert "1 without source weights (head)" in str(report)
+
+
+def test_load_weights_by_name_refuses_other_shapes() -> None:
+    src, dst = small(units=3), small()
+    before = [w.copy() for w in dst.get_weights()]
+    with pytest.raises(WeightsMismatchError, match=r"head: the model has weights of shapes \[\(4, 2\), \(2,\)\]"):
+        load_weights_by_name(dst, src)
+    assert all((a == b).all() for a, b in zip(before, dst.get_weights()))  # nothing loaded
+    report = load_weights_by_name(dst, src, skip_mismatch=True)
+    assert report.loaded == ["conv", "bn"] and list(report.skipped) == ["head"]
+
+
+def test_load_weights_by_name_rejects_unknown_sources(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_weights_by_name(small(), tmp_path / "none.weights.h5")
+    (tmp_path / "w.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="expected a .keras"):
+        load_weights_by_name(small(), tmp_path / "w.npz")
+    with pytest.raises(TypeError):
+        load_weights_by_name(small(), 42)
