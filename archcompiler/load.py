@@ -256,8 +256,8 @@ class _Loader:
         try:
             target.relative_to(self.root_dir)
         except ValueError:
-            raise CompileError([Diagnostic("E210", f"'{ref}' resolves to {target}, outside the spec's directory tree "
-                                                   f"({self.root_dir})", span, path=path,
+            raise CompileError([Diagnostic("E210", f"'{ref}' resolves to {display_path(target)}, outside the spec's "
+                                                   f"directory tree ({display_path(self.root_dir)})", span, path=path,
                                            hint="specs may only include files at or below the directory of the spec "
                                                 "being compiled")], self.sources) from None
         if not target.is_file():
