@@ -341,10 +341,10 @@ class Expander:
                                           defn.params):
                 sep = "." if len(d.path) > len(kpath) or not isinstance(body, dict) else ": "
                 msg = d.message if d.code != "E201" else f"{op}{sep}{d.message}"
-                span = d.span
-                if d.code == "E201" and not isinstance(body, dict):
-                    span = doc.span(kpath)
-                self.diags.items.append(Diagnostic(d.code, msg, span, d.path, ctx.chain, d.hint))
+                span, dpath = d.span, d.path
+                if d.code == "E201" and not isinstance(body, dict):  # the shorthand value: `Dense: 0`
+                    span, dpath = doc.span(kpath), kpath
+                self.diags.items.append(Diagnostic(d.code, msg, span, dpath, ctx.chain, d.hint))
             raise _Skip()
         inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
         lo, hi = defn.arity

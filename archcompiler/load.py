@@ -152,6 +152,10 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
             if key == "<<":
                 hint = "YAML merge keys are not supported; share values with parameters or blocks"
             out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path, hint=hint))
+        elif kind == "missing" and isinstance(key, int):  # a tuple with too few items
+            where = ".".join(str(x) for x in loc[:-1] if isinstance(x, str)) or "value"
+            out.append(Diagnostic("E201", f"{where}: expected more items (item {key} is missing)",
+                                  doc.span(path[:-1]), path=path[:-1]))
         elif kind == "missing":
             out.append(Diagnostic("E202", f"missing required key '{key}'", doc.span(path[:-1]), path=path))
         else:
@@ -164,9 +168,9 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
                 if len(choices) > 8:
                     msg = f"expected one of {len(choices)} names ({', '.join(choices[:4])}, ...)"
                 hint = did_you_mean(str(e.get("input")), choices) if isinstance(e.get("input"), str) else None
-            if not loc and kind == "value_error":  # a check across several values: its message says it all
+            if kind == "value_error":  # our own checks: their message says what was expected and received
                 text = str((e.get("ctx") or {}).get("error", msg))
-                out.append(Diagnostic("E201", text, doc.span(path), path=path))
+                out.append(Diagnostic("E201", f"{label}: {text}" if loc else text, doc.span(path), path=path))
                 continue
             out.append(Diagnostic("E201", f"{label}: {msg}. Received: {key}={received}", doc.span(path),
                                   path=path, hint=hint))
