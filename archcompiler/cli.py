@@ -196,14 +196,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .backends.dot import render_file
+    from .backends.dot import render, render_file
     comp = _compile(args.file, parse_overrides(args.set))
-    out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}.{args.format}"
     # None: the level's default (block 1, layer all); "all" opens every level at both levels.
     depth = args.depth if args.depth in (None, "all") else int(args.depth)
-    path = render_file(comp, out, fmt=args.format, level=args.level, depth=depth, fold=args.fold,
-                       rankdir=args.rankdir)
-    print(path)
+    options = dict(level=args.level, depth=depth, fold=args.fold, rankdir=args.rankdir)
+    if args.output == "-":  # to standard output, e.g. archc render spec.yaml -f dot -o - | dot -Tsvg
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render(comp, args.format, **options))
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}.{args.format}"
+    print(render_file(comp, out, fmt=args.format, **options))
     return EXIT_OK
 
 
@@ -293,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
              "Draws the network with its block structure: by default one node per block instance, labelled with "
              "its block, output shape and parameters; --level layer draws every layer with blocks as clusters.")
     sp.add_argument("file", metavar="SPEC")
-    sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT)")
+    sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT); '-' writes to standard output")
     sp.add_argument("-f", "--format", choices=("svg", "png", "pdf", "dot"), default="svg")
     sp.add_argument("--level", choices=("block", "layer"), default="block")
     sp.add_argument("--depth", type=_depth, default=None,

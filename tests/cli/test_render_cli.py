@@ -322,3 +322,13 @@ def test_compilation_to_dot_passes_options() -> None:
         comp.to_dot(level="blocks")
     with pytest.raises(ValueError):
         comp.to_dot(depth=0)
+
+
+def test_output_dash_writes_to_standard_output(in_root) -> None:
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "archcompiler.cli", "render", "specs/happy_model.yaml", "-f", "dot",
+                        "-o", "-"], cwd=ROOT, capture_output=True)
+    assert r.returncode == 0
+    assert r.stdout.startswith(b'digraph "happy_model" {')
+    assert not (ROOT / "-").exists()
