@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tempfile
 import threading
 import uuid
@@ -140,10 +141,8 @@ def _write(tmp: Path, final: Path, text: str) -> None:
 
 def _render_diagram(comp: Compilation, final: Path, staged: list[tuple[Path, Path]], warnings: list[str]) -> None:
     """Renders the block-level SVG to a temporary file; a missing renderer or Graphviz becomes a warning."""
-    from ..diagnostics import UsageError
-
     try:
-        from .dot import render_file
+        from .dot import GraphvizMissing, render_file
     except ImportError as e:
         warnings.append(f"diagram skipped: rendering is not available ({e})")
         return
@@ -151,7 +150,7 @@ def _render_diagram(comp: Compilation, final: Path, staged: list[tuple[Path, Pat
     staged.append((tmp, final))
     try:
         written = render_file(comp, tmp, fmt="svg", level="block", depth=None, fold=False, rankdir="TB")
-    except UsageError as e:  # Graphviz is not installed
+    except GraphvizMissing as e:  # only a missing Graphviz is a warning; any other failure fails the build
         staged.pop()
         _unlink(tmp)
         warnings.append(f"diagram skipped: {e}")
@@ -186,6 +185,9 @@ def _commit(staged: list[tuple[Path, Path]]) -> None:
                     os.unlink(final)
             except OSError:
                 pass
+        if isinstance(sys.exc_info()[1], OSError):
+            e = sys.exc_info()[1]
+            raise _usage_error(f"cannot write in {staged[0][1].parent}: {e.strerror or e}") from None
         raise
     finally:
         for _, b in backups:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
+from ..diagnostics import UsageError
 from ..ir import BlockInstance, Node
 from ..layers import REGISTRY
 from ..stats import Counts
@@ -786,7 +787,7 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
     heads: list[str] = []
     for ci, col in enumerate(view.columns):
         if wrapped:
-            out.append(f"  subgraph {quote(f'cluster_column_{ci + 1}')} {{")
+            out.append(f"  subgraph {quote(f'cluster:column:{ci + 1}')} {{")  # ':' is in no block scope
             out.append("    graph [style=invis, label=\"\", margin=\"4\"];")
         for key in col:
             emit_item(key, "    " if wrapped else "  ")
@@ -824,6 +825,10 @@ def _first_unit(view: View, key: Any) -> str:
 # rendering
 # ---------------------------------------------------------------------------------------------------------------
 
+class GraphvizMissing(UsageError):
+    """Graphviz (the `dot` program or the `graphviz` package) is not installed: rendering is impossible here."""
+
+
 def missing_dot_message(fmt: str) -> str:
     return (f"Graphviz's `dot` program is needed to render {fmt}; install it with `apt-get install graphviz` "
             f"(Debian/Ubuntu), `brew install graphviz` (macOS) or see https://graphviz.org/download/; "
@@ -834,7 +839,7 @@ def render(comp: Any, fmt: str = "svg", **options: Any) -> bytes:
     """The diagram as bytes of ``fmt`` (svg, png, pdf or dot). Other keyword arguments go to :func:`to_dot`.
 
     Raises:
-        archcompiler.cli.UsageError: Graphviz (the ``dot`` program or the ``graphviz`` package) is missing, or
+        archcompiler.diagnostics.UsageError: Graphviz (the ``dot`` program or the ``graphviz`` package) is missing, or
             ``dot`` failed.
     """
     if fmt not in FORMATS:
@@ -847,20 +852,19 @@ def render(comp: Any, fmt: str = "svg", **options: Any) -> bytes:
 
 def pipe(text: str, fmt: str) -> bytes:
     """Runs Graphviz's ``dot`` on DOT ``text``; returns the rendered bytes."""
-    from ..diagnostics import UsageError
 
     if shutil.which("dot") is None:
-        raise UsageError(missing_dot_message(fmt))
+        raise GraphvizMissing(missing_dot_message(fmt))
     try:
         import graphviz
     except ImportError:
-        raise UsageError(f"the `graphviz` Python package is needed to render {fmt}; install it with "
+        raise GraphvizMissing(f"the `graphviz` Python package is needed to render {fmt}; install it with "
                          f"`pip install 'archcompiler[render]'` (or `pip install graphviz`); `-f dot` writes the "
                          f"DOT text without it") from None
     try:
         return graphviz.Source(text, engine="dot").pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
-        raise UsageError(missing_dot_message(fmt)) from None
+        raise GraphvizMissing(missing_dot_message(fmt)) from None
     except graphviz.CalledProcessError as e:
         err = (e.stderr or b"").decode("utf-8", "replace").strip() if isinstance(e.stderr, bytes) else str(e.stderr)
         raise UsageError(f"Graphviz's dot failed to render {fmt}: {err or e}") from None

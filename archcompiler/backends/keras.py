@@ -181,6 +181,9 @@ def compile_model(model: keras.Model, comp: Compilation) -> keras.Model:
         model.compile(optimizer=optimizer, loss=t.loss, metrics=list(t.metrics) or None)
     except Exception as e:
         raise fail("loss", ("loss",), e) from e
+    # Build the optimizer's slots now: a model saved before its first fit then loads without Keras warning that
+    # the saved optimizer has fewer variables than the model.
+    optimizer.build(model.trainable_variables)
     return model
 
 

@@ -165,11 +165,11 @@ def test_rankdir_and_set(capsys, tmp_path: Path) -> None:
 def test_long_chains_wrap_into_columns(capsys, tmp_path: Path) -> None:
     """ResNet-152 at block level: several columns joined by one dashed edge each, so it fits a screen."""
     text = _render_dot(capsys, tmp_path, "specs/keras_applications/resnet152.yaml")
-    columns = re.findall(r'subgraph "cluster_column_(\d+)"', text)
+    columns = re.findall(r'subgraph "cluster:column:(\d+)"', text)
     assert 3 <= len(columns) <= 6
     continuing = re.findall(r'-> "[^"]+" \[constraint="false", style="dashed"', text)
     assert len(continuing) == len(columns) - 1
-    assert 'subgraph "cluster_column' not in _render_dot(capsys, tmp_path, "specs/vgg16.yaml")
+    assert 'subgraph "cluster:column' not in _render_dot(capsys, tmp_path, "specs/vgg16.yaml")
 
 
 @pytest.mark.parametrize("argv", [["--depth", "0"], ["--level", "blocks"], ["-f", "jpg"], ["--rankdir", "BT"]])
@@ -283,7 +283,7 @@ def test_svg_boxes_and_labels_match_the_graph(tmp_path: Path, spec: str, options
             assert f"{u.counts.total:,} params" in text
         total += first_params(text)
     assert total == comp.stats.total.total
-    clusters = [c for c in svg_clusters(path) if not c.startswith("cluster_column_")]
+    clusters = [c for c in svg_clusters(path) if not c.startswith("cluster:column:")]
     assert sorted(clusters) == sorted(c.id for c in view.clusters.values())
     title = " ".join(t.text or "" for t in ET.parse(path).getroot().iter(f"{SVG}text"))
     assert comp.graph.name in title and f"{comp.stats.total.total:,} parameters" in title

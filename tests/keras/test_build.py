@@ -22,6 +22,7 @@ import pytest
 import archcompiler
 from archcompiler import cli
 from archcompiler.backends import build as build_mod
+from archcompiler.backends.dot import GraphvizMissing
 from archcompiler.diagnostics import CompileError
 
 kerasutil = pytest.importorskip("kerasutil")
@@ -45,7 +46,8 @@ def _fresh_keras() -> Iterator[None]:
 
 def snapshot(d: Path) -> dict[str, str]:
     """Every file of ``d`` (hidden temporaries included) with a hash of its content."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<directory>"
+            for p in sorted(d.iterdir())}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def test_build_api_returns_paths_and_warnings(tmp_path: Path, monkeypatch: Any) 
     from archcompiler.backends import dot
 
     def no_graphviz(*a: Any, **k: Any) -> Any:
-        raise cli.UsageError("Graphviz's dot program was not found")
+        raise GraphvizMissing("Graphviz's dot program was not found")
 
     monkeypatch.setattr(dot, "render_file", no_graphviz)
     comp = archcompiler.load(SPECS / "linear_regression.yaml", overrides=None)
@@ -126,7 +128,7 @@ def test_missing_graphviz_is_a_warning_not_a_failure(tmp_path: Path, monkeypatch
     from archcompiler.backends import dot
 
     def no_graphviz(*a: Any, **k: Any) -> Any:
-        raise cli.UsageError("Graphviz's dot program was not found")
+        raise GraphvizMissing("Graphviz's dot program was not found")
 
     monkeypatch.setattr(dot, "render_file", no_graphviz)
     assert cli.main(["build", str(SPECS / "happy_model.yaml"), "-o", str(tmp_path)]) == 0
@@ -176,6 +178,44 @@ def test_a_keras_failure_leaves_earlier_outputs_untouched(previous: Any, monkeyp
     assert "happy_model.yaml:19:7: error[E700]" in err and "- Dense: {units: 1" in err  # the entry, quoted
     assert "Traceback" not in err
     assert snapshot(out) == before
+
+
+def test_a_diagram_that_cannot_be_written_fails_the_build(previous: Any, monkeypatch: Any, capsys: Any) -> None:
+    """Only a missing Graphviz is a warning: any other rendering failure (a full disk...) fails, changing nothing."""
+    from archcompiler.backends import dot
+
+    out, before = previous
+    capsys.readouterr()
+
+    def disk_full(*a: Any, **k: Any) -> Any:
+        raise cli.UsageError("cannot write happy_model.svg: No space left on device")
+
+    monkeypatch.setattr(dot, "render_file", disk_full)
+    assert cli.main(["build", str(SPECS / "happy_model.yaml"), "-o", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert snapshot(out) == before
+
+
+def test_an_output_that_cannot_be_replaced_is_exit_2(previous: Any, capsys: Any) -> None:
+    out, before = previous
+    (out / "happy_model.svg").unlink()
+    (out / "happy_model.svg").mkdir()  # a directory where the diagram should go: the final rename fails
+    before = snapshot(out)
+    capsys.readouterr()
+    assert cli.main(["build", str(SPECS / "happy_model.yaml"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "archc: error: cannot write" in err and "Traceback" not in err
+    assert snapshot(out) == before
+
+
+def test_the_saved_model_loads_without_warnings(previous: Any) -> None:
+    import warnings
+
+    out, _ = previous
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.models.load_model(out / "happy_model.keras")
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
 
 
 @pytest.mark.parametrize("stage", ["save", "summary", "diagram", "commit"])
