@@ -260,7 +260,7 @@ class Expander:
             return [ctx.prev]
         out = []
         for j, ref in enumerate(refs):
-            node = self.resolve_ref(ref, ctx, path + ((j,) if len(refs) > 1 or True else ()))
+            node = self.resolve_ref(ref, ctx, path + (j,))
             out.append(node)
         return out
 
@@ -593,7 +593,7 @@ class Expander:
             d = self.drafts[key]
             if key in names:
                 continue
-            stem = "input_layer" if d.op == "Input" else registry.default_name(d.op)
+            stem = registry.default_name(d.op)  # inputs are always named (by their key)
             while True:
                 n = counters.get(stem, 0)
                 counters[stem] = n + 1
