@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,3 +19,15 @@ def check_golden(path: Path, actual: str) -> None:
     assert path.exists(), f"missing golden file {path}; run with ARCHC_UPDATE_GOLDEN=1 to create it"
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, (f"{path} differs; review the change and run with ARCHC_UPDATE_GOLDEN=1 to accept it")
+
+
+def svg_nodes(path: Path) -> dict[str, list[str]]:
+    """Node id -> the text lines of its label, from an SVG that Graphviz wrote."""
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes: dict[str, list[str]] = {}
+    for g in ET.parse(path).getroot().iter(f"{ns}g"):
+        if g.get("class") == "node":
+            title = g.find(f"{ns}title")
+            assert title is not None and title.text
+            nodes[title.text] = [t.text or "" for t in g.iter(f"{ns}text")]
+    return nodes

@@ -18,7 +18,7 @@ import archcompiler
 from archcompiler.backends import dot as dotmod
 from archcompiler.backends.dot import plan, render_file, to_dot
 from archcompiler.cli import main
-from helpers import ROOT
+from helpers import ROOT, svg_nodes
 from specs_table import REFERENCE
 
 HAS_DOT = shutil.which("dot") is not None
@@ -234,16 +234,6 @@ def test_render_never_imports_tensorflow(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # real rendering
 # ---------------------------------------------------------------------------------------------------------------
-
-def svg_nodes(path: Path) -> dict[str, list[str]]:
-    nodes: dict[str, list[str]] = {}
-    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
-        if g.get("class") == "node":
-            title = g.find(f"{SVG}title")
-            assert title is not None and title.text
-            nodes[title.text] = [t.text or "" for t in g.iter(f"{SVG}text")]
-    return nodes
-
 
 def svg_clusters(path: Path) -> list[str]:
     out = []

@@ -16,7 +16,7 @@ import pytest
 
 import archcompiler
 from archcompiler.backends.dot import plan, to_dot
-from helpers import ROOT, check_golden
+from helpers import ROOT, check_golden, svg_nodes
 from specs_table import REFERENCE
 
 GOLDEN = ROOT / "tests" / "golden" / "dot"
@@ -114,18 +114,6 @@ def test_doc_image_dot_is_current(stem: str) -> None:
         f"{path} is out of date; {REGENERATE}"
 
 
-def _svg_nodes(svg: Path) -> dict[str, list[str]]:
-    """Node id -> the label's text lines, from an SVG Graphviz wrote."""
-    ns = "{http://www.w3.org/2000/svg}"
-    nodes: dict[str, list[str]] = {}
-    for g in ET.parse(svg).getroot().iter(f"{ns}g"):
-        if g.get("class") == "node":
-            title = g.find(f"{ns}title")
-            assert title is not None and title.text
-            nodes[title.text] = [t.text or "" for t in g.iter(f"{ns}text")]
-    return nodes
-
-
 @pytest.mark.parametrize("stem", sorted(DOC_IMAGES))
 def test_doc_image_svg_matches_its_dot(stem: str) -> None:
     """The committed SVG was rendered from the current diagram: same boxes, same labels. (Its bytes depend on the
@@ -134,7 +122,7 @@ def test_doc_image_svg_matches_its_dot(stem: str) -> None:
     assert svg.exists(), f"missing {svg}; {REGENERATE}"
     comp = _compiled(DOC_IMAGES[stem])
     view = plan(comp)
-    nodes = _svg_nodes(svg)
+    nodes = svg_nodes(svg)
     assert sorted(nodes) == sorted(u.id for u in view.units), f"{svg} is out of date; {REGENERATE}"
     for u in view.boxes:
         text = " ".join(nodes[u.id])
