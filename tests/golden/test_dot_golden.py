@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from functools import lru_cache
 from pathlib import Path
 
