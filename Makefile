@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The exact versions the suite runs with; `make lock` refreshes them (see the Development section of README.md).
+LOCK   := constraints.txt
 
 .PHONY: demo test setup graphviz clean schema docs
 
@@ -14,11 +16,23 @@ test: setup
 
 setup: $(STAMP) graphviz
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[all]'
+	$(BIN)/python -m pip install -q -c $(LOCK) pip
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[all]'
 	touch $(STAMP)
+
+# Re-resolves every dependency (the newest versions pyproject.toml allows) in a scratch environment and writes them
+# to constraints.txt. Run it, then `make test`, and commit constraints.txt with the change that needed it.
+.PHONY: lock
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip
+	.lock-venv/bin/python -m pip install -q '.[all]'
+	{ echo "# Exact versions of every dependency, written by 'make lock'; 'make setup' installs these."; \
+	  .lock-venv/bin/python -m pip freeze --exclude archcompiler --all | grep -v -E '^(setuptools|wheel)=='; } > $(LOCK)
+	rm -rf .lock-venv
 
 # Graphviz's `dot` renders diagrams; install it when missing and possible (root with apt-get).
 graphviz:

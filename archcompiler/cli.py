@@ -74,9 +74,9 @@ def _compile(path: str, overrides: dict[str, Any]) -> Any:
     return compile_file(path, overrides)
 
 
-def _write_atomic(path: Path, data: bytes | str) -> None:
+def _write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None:
     from .backends.files import write_atomic
-    write_atomic(path, data)
+    write_atomic(path, data, mode)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -141,6 +141,74 @@ def cmd_ir(args: argparse.Namespace) -> int:
     comp = _compile(args.file, parse_overrides(args.set))
     sys.stdout.write(comp.ir())
     return EXIT_OK
+
+
+def _yaml_files(paths: Sequence[str]) -> list[tuple[Path, bool]]:
+    """The YAML files named or found below the directories named (sorted; hidden folders skipped), each with
+    whether it was named explicitly."""
+    out: list[tuple[Path, bool]] = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_dir():
+            out.append((path, True))
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+            out.extend((Path(root) / f, False) for f in sorted(files)
+                       if f.endswith((".yaml", ".yml")) and not f.startswith("."))
+    return out
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    import difflib
+
+    from .fmt import format_text, looks_like_spec
+    changed = unchanged = 0
+    worst = EXIT_OK
+    for path, named in _yaml_files(args.files):
+        if path.suffix == ".json":
+            continue  # JSON is already plain YAML 1.2: nothing to quote
+        try:
+            data = path.read_bytes()
+            raw = data.decode("utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"archc: error: cannot read {path}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+            worst = max(worst, EXIT_USAGE)
+            continue
+        if not looks_like_spec(raw):
+            if named and not args.quiet:
+                print(f"skipped {path}: not an archc spec (no top-level archspec: key)", file=sys.stderr)
+            continue
+        try:
+            result = format_text(raw, str(path))
+        except CompileError as e:
+            _print_errors(e)
+            worst = max(worst, EXIT_FINDINGS)
+            continue
+        if result.text is None:
+            unchanged += 1
+            continue
+        changed += 1
+        n = len(result.edits)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                raw.splitlines(keepends=True), result.text.splitlines(keepends=True),
+                f"a/{path}", f"b/{path}"))
+        if args.check or args.diff:
+            worst = max(worst, EXIT_FINDINGS)
+            if not args.quiet:
+                print(f"would reformat {path} ({n} value{'s' if n != 1 else ''} to quote)", file=sys.stderr)
+            continue
+        target = Path(os.path.realpath(path))
+        _write_atomic(target, result.text.encode("utf-8"), mode=target.stat().st_mode & 0o7777)
+        if not args.quiet:
+            print(f"reformatted {path} ({n} value{'s' if n != 1 else ''} quoted)", file=sys.stderr)
+    if not args.quiet:
+        verb = "would be reformatted" if args.check or args.diff else "reformatted"
+        print(f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} unchanged", file=sys.stderr)
+    return worst
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -270,6 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
              "inputs, output shape and block scope, in a stable text form.")
     sp.add_argument("file", metavar="SPEC")
     add_set(sp)
+
+    sp = add("fmt", cmd_fmt, "quote the ${...} expressions that YAML cannot read unquoted",
+             "Rewrites specs in place so that they are plain YAML 1.2, read the same way by archc and every other "
+             "YAML tool: an expression inside a flow mapping or list ({filters: ${4 * f}}) becomes a quoted "
+             "string ({filters: \"${4 * f}\"}), which means the same to archc. Only the needed quotes change; "
+             "comments, order, layout and line ends are kept, and a second run changes nothing. Directories are "
+             "searched for .yaml/.yml files; files without a top-level archspec: key are not specs and are left "
+             "alone. Exit 0 when done; with --check or --diff, exit 1 when a file would change.")
+    sp.add_argument("files", nargs="+", metavar="PATH", help="spec files or directories")
+    sp.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would be reformatted")
+    sp.add_argument("--diff", action="store_true", help="change nothing; print the changes as a unified diff")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     sp = add("schema", cmd_schema, "print or write the JSON Schema of the spec language",
              "Generates the JSON Schema (draft 2020-12) of spec files from the language's models and the layer "

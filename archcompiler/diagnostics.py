@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "E102": "duplicate key",
     "E103": "tags are not allowed",
     "E104": "input exceeds a size or nesting limit",
+    "E105": "an expression that YAML cannot read unquoted",
     "E200": "unknown key",
     "E201": "invalid value",
     "E202": "missing required key",

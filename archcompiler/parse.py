@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import CompileError, Diagnostic
+from .fmt import find_unquoted, fixed_line, quote_unquoted
 from .source import SourceFile, Span
 
 try:  # libyaml when available: several times faster
@@ -74,205 +75,8 @@ class Document:
         return self.spans.get((), None)
 
 
-def _span(file: str, start: Any, end: Any, colmap: dict[int, list[int]] | None = None) -> Span:
-    sc, ec = start.column, end.column
-    if colmap:
-        m = colmap.get(start.line)
-        if m is not None:
-            sc = m[min(sc, len(m) - 1)]
-        m = colmap.get(end.line)
-        if m is not None:
-            ec = m[min(ec, len(m) - 1)]
-    return Span(file, start.line + 1, sc + 1, end.line + 1, ec + 1)
-
-
-def protect_expressions(text: str) -> tuple[str, dict[int, list[int]]]:
-    """Quotes plain scalars that contain ``${...}`` so that YAML flow mappings accept them unquoted.
-
-    ``{filters: ${F * 4}, kernel_size: $f}`` is not valid YAML (braces end the mapping); this turns the first value
-    into ``"${F * 4}"``, which reads the same. Returns the new text and, for each changed line, a map from new
-    column to original column so that positions still point into the file as written.
-    """
-    if "${" not in text:
-        return text, {}
-    out_lines = []
-    colmap: dict[int, list[int]] = {}
-    depth = 0  # flow-collection depth, carried across lines
-    quote: str | None = None  # a quoted scalar that continues on the next line
-    block_indent: int | None = None  # inside a block scalar (| or >) indented more than this
-    for lineno, line in enumerate(text.split("\n")):
-        indent = len(line) - len(line.lstrip(" "))
-        if block_indent is not None:
-            if not line.strip() or indent > block_indent:
-                out_lines.append(line)  # block scalar content is text, never touched
-                continue
-            block_indent = None
-        if quote is None and "${" in line:
-            new, mapping, depth, quote = _protect_line(line, depth)
-            if mapping is not None:
-                colmap[lineno] = mapping
-        else:
-            new = line
-            depth, quote = _scan(line, depth, quote)
-        if quote is None and _BLOCK_SCALAR.search(new):
-            block_indent = indent
-        out_lines.append(new)
-    return "\n".join(out_lines), colmap
-
-
-#: A line that starts a block scalar: ``key: |``, ``- >-``, ``key: |2 # comment``.
-_BLOCK_SCALAR = re.compile(r"(^|[\s:-])[|>][+-]?[1-9]?[+-]?\s*(#.*)?$")
-
-
-def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None]:
-    """Follows flow depth and quoting through a line that is not changed (quotes may span lines)."""
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if (c == "\\" and quote == '"') or (c == "'" == quote and line.startswith("''", i)):
-                i += 2
-                continue
-            if c == quote:
-                quote = None
-        elif c in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-?"):
-            quote = c
-        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-            break
-        elif c in "[{":
-            depth += 1
-        elif c in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return depth, quote
-
-
-def _skip_expr(line: str, i: int) -> int:
-    """Given ``line[i:i+2] == '${'``, returns the index just past the matching ``}`` (or len(line))."""
-    j = i + 2
-    nest = 0
-    quote = None
-    while j < len(line):
-        c = line[j]
-        if quote:
-            if c == "\\":
-                j += 1
-            elif c == quote:
-                quote = None
-        elif c in "'\"":
-            quote = c
-        elif c in "([":
-            nest += 1
-        elif c in ")]":
-            nest -= 1
-        elif c == "}" and nest <= 0:
-            return j + 1
-        j += 1
-    return len(line)
-
-
-def _protect_line(line: str, depth: int) -> tuple[str, list[int] | None, int, str | None]:
-    """Quotes the plain scalars of one line that contain ``${``; returns the line, its column map (or None when
-    unchanged), the flow depth and the quote still open at the end of the line."""
-    pieces: list[tuple[str, list[int]]] = []  # (text, original column of each char)
-    quote = None
-    i = 0
-    changed = False
-    emitted = 0
-    first = len(line) - len(line.lstrip(" \t"))
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if (c == "\\" and quote == '"') or (c == "'" == quote and line.startswith("''", i)):
-                i += 2
-                continue
-            if c == quote:
-                quote = None
-            i += 1
-            continue
-        if c in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-?"):
-            quote = c
-            i += 1
-            continue
-        if c == "#" and (i == 0 or line[i - 1] in " \t"):
-            break
-        if c == "$" and line.startswith("${", i):
-            a = _scalar_start(line, i, depth, first)
-            b = i
-            while b < len(line):
-                if line.startswith("${", b):
-                    b = _skip_expr(line, b)
-                    continue
-                if _scalar_boundary_right(line, b, depth):
-                    break
-                b += 1
-            end = b
-            while end > a and line[end - 1] in " \t":
-                end -= 1
-            if a < emitted:
-                i += 2
-                continue
-            scalar = line[a:end]
-            pieces.append((line[emitted:a], list(range(emitted, a))))
-            quoted = ['"']
-            cols = [a]
-            for k, ch in enumerate(scalar):
-                if ch in '\\"':
-                    quoted.append("\\")
-                    cols.append(a + k)
-                quoted.append(ch)
-                cols.append(a + k)
-            quoted.append('"')
-            cols.append(end)
-            pieces.append(("".join(quoted), cols))
-            emitted = end
-            changed = True
-            i = end
-            continue
-        if c in "[{":
-            depth += 1
-        elif c in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    if not changed:
-        return line, None, depth, quote
-    pieces.append((line[emitted:], list(range(emitted, len(line)))))
-    text = "".join(p[0] for p in pieces)
-    cols = [c for p in pieces for c in p[1]] + [len(line)]
-    return text, cols, depth, quote
-
-
-def _scalar_start(line: str, i: int, depth: int, first: int) -> int:
-    """Where the plain scalar holding position ``i`` starts: one pass leftwards, linear in the line."""
-    a = i
-    while a > 0:
-        prev = line[a - 1]
-        if depth > 0 and prev in "[{,":
-            return a
-        if prev in " \t":
-            k = a - 1
-            while k >= 0 and line[k] in " \t":
-                k -= 1
-            if k < 0:
-                return a
-            c = line[k]
-            if c == ":" or (c in "-?" and k == first) or (depth > 0 and c in "[{,"):
-                return a
-            a = k  # the spaces belong to the scalar: go on from the character before them
-            continue
-        a -= 1
-    return a
-
-
-def _scalar_boundary_right(line: str, b: int, depth: int) -> bool:
-    c = line[b]
-    if depth > 0 and c in ",]}":
-        return True
-    if c == ":" and (b + 1 == len(line) or line[b + 1] in " \t"):
-        return True
-    if c == "#" and b > 0 and line[b - 1] in " \t":
-        return True
-    return False
+def _span(file: str, start: Any, end: Any) -> Span:
+    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 def resolve_plain(text: str) -> Any:
@@ -321,30 +125,110 @@ _NO_KEY = object()
 
 
 def parse(source: SourceFile) -> Document:
-    """Parses YAML (or JSON, which is YAML 1.2) into a :class:`Document`.
+    """Parses YAML 1.2 (or JSON, which is YAML 1.2) into a :class:`Document`.
+
+    The text is read as written: what archc reads, every other YAML tool reads the same way. An unquoted
+    ``${...}`` that YAML cannot read gets its own diagnostic (E105) with the fixed line.
 
     Raises:
-        CompileError: with E101 (syntax), E102 (duplicate key), E103 (tag) or E104 (limits), at their positions.
+        CompileError: with E101 (syntax), E102 (duplicate key), E103 (tag), E104 (limits) or E105 (an expression
+            that needs quotes), at their positions.
     """
     is_json = source.path.endswith(".json")
     json_data = _check_json(source) if is_json else None
-    text, colmap = (source.text, {}) if is_json else protect_expressions(source.text)
+    _check_depth(source)
     try:
-        doc = _compose(source, text, colmap)
+        doc = _compose(source, source.text)
         # JSON's own reader is authoritative for JSON values (escapes YAML reads differently); YAML gives positions.
         return Document(source, json_data, doc.spans, doc.key_spans) if is_json else doc
     except CompileError:
         raise
-    except yaml.MarkedYAMLError as e:
+    except yaml.YAMLError as e:
         if is_json:  # valid JSON that YAML cannot read (e.g. surrogate-pair escapes): no positions inside
             return Document(source, json_data, {(): Span(source.path, 1, 1, 1, 2)})
-        mark = e.problem_mark or e.context_mark
-        span = _span(source.path, mark, mark, colmap) if mark else Span(source.path, 1, 1, 1, 2)
+        raise CompileError(_explain_yaml_error(source, e), {source.path: source}) from None
+
+
+def _yaml_error(source: SourceFile, e: yaml.YAMLError) -> Diagnostic:
+    """The E101 (or, for libyaml's own nesting limit, E104) diagnostic of a YAML error."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    span = _span(source.path, mark, mark) if mark else Span(source.path, 1, 1, 1, 2)
+    if "maximum nesting depth" in str(e):  # some libyaml builds have a limit of their own: same code as ours
+        return Diagnostic("E104", f"the document nests deeper than {MAX_DEPTH} levels", span)
+    if isinstance(e, yaml.MarkedYAMLError):
         msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
-        raise CompileError([Diagnostic("E101", f"invalid YAML: {msg}", span)], {source.path: source}) from None
-    except yaml.YAMLError as e:
-        raise CompileError([Diagnostic("E101", f"invalid YAML: {e}", Span(source.path, 1, 1, 1, 2))],
-                           {source.path: source}) from None
+    else:
+        msg = str(e)
+    return Diagnostic("E101", f"invalid YAML: {msg}", span)
+
+
+def _explain_yaml_error(source: SourceFile, e: yaml.YAMLError) -> list[Diagnostic]:
+    """Explains a YAML syntax error: every unquoted ``${...}`` that YAML cannot read (E105, with the fixed line),
+    and the syntax error itself unless those explain it."""
+    first = _yaml_error(source, e)
+    edits = find_unquoted(source.text)
+    if not edits:
+        return [first]
+    diags = []
+    for ed in edits:
+        span = Span(source.path, ed.line, ed.col, ed.line, ed.end_col)
+        why = ("inside {...} or [...], YAML reads '{' and '}' as brackets" if ed.in_flow
+               else "YAML reads ': ' as a key and ' #' as a comment")
+        fixed = fixed_line(source.text, ed.line).strip()
+        diags.append(Diagnostic(
+            "E105", f"the expression {ed.text!r} must be quoted: {why}", span,
+            hint=f"quote it: {fixed}  ('archc fmt {source.path}' quotes every one)"))
+    # Does quoting them leave another syntax error? Report it too, where its position is still the file's.
+    fixed_text, _ = quote_unquoted(source.text)
+    edited = {ed.line for ed in edits}
+    try:
+        _compose(SourceFile(source.path, fixed_text), fixed_text)
+    except yaml.YAMLError as e2:
+        d = _yaml_error(source, e2)
+        if d.span is not None and d.span.line not in edited:
+            diags.append(d)
+    except CompileError as e2:
+        diags.extend(d for d in e2.diagnostics if d.span is not None and d.span.line not in edited)
+    return diags
+
+
+def _check_depth(source: SourceFile) -> None:
+    """Refuses flow collections nested deeper than MAX_DEPTH before any YAML reader sees the text.
+
+    libyaml reads ahead through runs of brackets, and some builds stop at a limit of their own; checking first
+    keeps the error (E104) and its limit the same whatever PyYAML build is installed. Linear, and skipped for
+    texts with fewer brackets than the limit.
+    """
+    text = source.text
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    quote = None
+    line, col = 1, 0
+    prev = "\n"
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+            if quote is None and depth == 0:
+                prev = ch
+                continue
+        if quote:
+            if ch == quote and prev != "\\":
+                quote = None
+        elif ch in "'\"" and prev in " \t\n[{,:-?":
+            quote = ch
+        elif ch in "[{" and (depth > 0 or prev in " \t\n:-?"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                span = Span(source.path, line, col, line, col + 1)
+                raise CompileError([Diagnostic("E104", f"the document nests deeper than {MAX_DEPTH} levels", span)],
+                                   {source.path: source})
+        elif ch in "]}" and depth > 0:
+            depth -= 1
+        elif ch == "#" and prev in " \t\n":
+            quote = "\n"  # a comment runs to the end of the line
+        prev = ch
 
 
 def _check_json(source: SourceFile) -> Any:
@@ -371,7 +255,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Document:
+def _compose(source: SourceFile, text: str) -> Document:
     file = source.path
     spans: dict[Path, Span] = {}
     key_spans: dict[Path, Span] = {}
@@ -432,7 +316,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
                 break
             kind = type(ev)
             if kind is yaml.ScalarEvent:
-                span = _span(file, ev.start_mark, ev.end_mark, colmap)
+                span = _span(file, ev.start_mark, ev.end_mark)
                 if ev.tag is not None and ev.tag not in _ALLOWED_TAGS:
                     fail("E103", f"YAML tags are not allowed (found '{ev.tag}'); specs are plain data", span)
                 if ev.implicit[0] and ev.tag is None and not (stack and _is_key_pos(stack[-1])):
@@ -446,7 +330,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
                     anchors[ev.anchor] = (value, 1)
                 place(value, span, 1)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                span = _span(file, ev.start_mark, ev.end_mark, colmap)
+                span = _span(file, ev.start_mark, ev.end_mark)
                 if ev.tag is not None and ev.tag not in _ALLOWED_TAGS:
                     fail("E103", f"YAML tags are not allowed (found '{ev.tag}'); specs are plain data", span)
                 if len(stack) >= MAX_DEPTH:
@@ -458,7 +342,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
                 stack.append(_Frame(container, path, ev.start_mark, ev.anchor))
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 fr = stack.pop()
-                span = _span(file, fr.start, ev.end_mark, colmap)
+                span = _span(file, fr.start, ev.end_mark)
                 if fr.anchor:
                     anchors[fr.anchor] = (fr.container, fr.size)
                 # size already counted for children; count the container itself once
@@ -466,7 +350,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
                 if stack:
                     stack[-1].size += fr.size - 1
             elif kind is yaml.AliasEvent:
-                span = _span(file, ev.start_mark, ev.end_mark, colmap)
+                span = _span(file, ev.start_mark, ev.end_mark)
                 if ev.anchor not in anchors:
                     fail("E101", f"unknown alias '*{ev.anchor}'", span)
                 value, size = anchors[ev.anchor]
@@ -475,7 +359,7 @@ def _compose(source: SourceFile, text: str, colmap: dict[int, list[int]]) -> Doc
                 docs += 1
                 if docs > 1:
                     fail("E101", "a spec file holds one YAML document; found a second '---'",
-                         _span(file, ev.start_mark, ev.end_mark, colmap))
+                         _span(file, ev.start_mark, ev.end_mark))
     finally:
         loader.dispose()
     if errors:

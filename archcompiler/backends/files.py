@@ -9,8 +9,11 @@ from pathlib import Path
 from ..diagnostics import UsageError
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Writes ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+def write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None:
+    """Writes ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    ``mode`` sets the file's permission bits (default: 0666 less the umask, like any new file).
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,7 +23,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
+        os.chmod(tmp, (0o666 & ~umask) if mode is None else mode)  # mkstemp creates 0600
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

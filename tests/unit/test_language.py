@@ -196,7 +196,7 @@ model:
   inputs: {x: {shape: [4]}}
   layers:
     - Dense: {units: 0}
-    - Dense: {units: ${nope}}
+    - Dense: {units: "${nope}"}
     - Dense: {units: 3, name: a/b}
     - Dropout: 2
 """)

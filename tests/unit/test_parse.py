@@ -6,9 +6,11 @@ import json
 import time
 
 import pytest
+import yaml
 
 from archcompiler.diagnostics import CompileError
-from archcompiler.parse import MAX_DEPTH, parse, protect_expressions, resolve_plain
+from archcompiler.fmt import quote_unquoted
+from archcompiler.parse import MAX_DEPTH, parse, resolve_plain
 from archcompiler.source import SourceFile
 
 
@@ -112,17 +114,42 @@ def test_json_and_yaml_agree() -> None:
 @pytest.mark.parametrize("line, expected", [
     ("- Dense: {units: ${w * 2}, name: d${i}}", '- Dense: {units: "${w * 2}", name: "d${i}"}'),
     ("- Conv2D: {filters: ${filters[0]}, kernel_size: $f}", '- Conv2D: {filters: "${filters[0]}", kernel_size: $f}'),
-    ("name: res${stage}${'abc'[i]}_branch2a", "name: \"res${stage}${'abc'[i]}_branch2a\""),
+    ("name: res${stage}${'abc'[i]}_branch2a", "name: res${stage}${'abc'[i]}_branch2a"),  # block context: fine
+    ("repeat: ${depth - 1}", "repeat: ${depth - 1}"),
+    ("x: ${a if b else c} # comment", "x: ${a if b else c} # comment"),
+    ("x: ${a[1: 2]}", 'x: "${a[1: 2]}"'),  # ': ' inside: YAML would read a key
     ("name: 'already ${quoted}'", "name: 'already ${quoted}'"),
     ('x: "a \\" ${b}"', 'x: "a \\" ${b}"'),
     ("x: [${a}, ${b}]  # ${comment}", 'x: ["${a}", "${b}"]  # ${comment}'),
+    ("x: {n: ${'\"'}}", "x: {n: \"${'\\\"'}\"}"),
     ("x: plain text", "x: plain text"),
 ])
-def test_expressions_in_flow_mappings_need_no_quotes(line: str, expected: str) -> None:
-    assert protect_expressions(line)[0] == expected
+def test_fmt_quotes_only_what_yaml_cannot_read(line: str, expected: str) -> None:
+    out, _ = quote_unquoted(line)
+    assert out == expected
+    assert quote_unquoted(out) == (out, [])  # idempotent
+    assert yaml.safe_load(out) == parse(SourceFile("t.yaml", out)).data
 
 
-def test_positions_survive_expression_quoting() -> None:
-    doc = parse(SourceFile("t.yaml", "a: {b: ${x + 1}, c: 3}\n"))
+def _diags(text: str) -> tuple:
+    with pytest.raises(CompileError) as info:
+        parse(SourceFile("t.yaml", text))
+    return info.value.diagnostics
+
+
+def test_unquoted_expression_in_flow_mapping_is_e105_with_the_fixed_line() -> None:
+    ds = _diags("a: 1\nb: {c: ${x + 1}, d: [${y}]}\n")
+    assert [(d.code, d.span.line, d.span.col) for d in ds] == [("E105", 2, 8), ("E105", 2, 22)]
+    assert 'b: {c: "${x + 1}", d: ["${y}"]}' in ds[0].hint
+    assert "archc fmt t.yaml" in ds[0].hint
+
+
+def test_e105_keeps_other_syntax_errors() -> None:
+    ds = _diags("a: {c: ${x}}\nb: [1, 2\nc: 3\n")
+    assert ds[0].code == "E105" and "E101" in [d.code for d in ds]
+
+
+def test_quoted_expressions_keep_their_positions() -> None:
+    doc = parse(SourceFile("t.yaml", 'a: {b: "${x + 1}", c: 3}\n'))
     assert doc.data == {"a": {"b": "${x + 1}", "c": 3}}
-    assert (doc.span(("a", "b")).col, doc.span(("a", "c")).col) == (8, 21)
+    assert (doc.span(("a", "b")).col, doc.span(("a", "c")).col) == (8, 23)
