@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 MAX_INT = 2**63
 MAX_LEN = 100_000
@@ -36,6 +37,73 @@ class ExprError(Exception):
         self.offset = offset
         self.length = max(1, length)
         self.hint = hint
+
+
+#: Work one spec's expressions may do in all: one unit per operation evaluated, plus one per item or character
+#: that an operation walks or builds (string conversion, comparison, repetition, concatenation, ranges...).
+WORK_BUDGET = 5_000_000
+
+
+class _Budget:
+    __slots__ = ("left", "total")
+
+    def __init__(self, units: int):
+        self.left = units
+        self.total = units
+
+
+_active: _Budget | None = None
+
+
+@contextmanager
+def work_budget(units: int = WORK_BUDGET) -> Iterator[None]:
+    """Shares one budget of ``units`` among every expression evaluated inside the ``with`` block (one spec).
+
+    Outside such a block each :func:`evaluate_string` call has a budget of its own.
+    """
+    global _active
+    outer, _active = _active, _Budget(units)
+    try:
+        yield
+    finally:
+        _active = outer
+
+
+def _charge(units: int, pos: int) -> None:
+    """Charges ``units`` of work before it is done; raises E302 when the spec's budget runs out."""
+    b = _active
+    if b is None:
+        return
+    b.left -= units
+    if b.left < 0:
+        raise ExprError("E302", f"the spec's expressions need more than {b.total:,} units of work (the limit); "
+                        "simplify the expression or the loops around it", pos)
+
+
+def _weight(v: Any, limit: int = MAX_LEN) -> int:
+    """How many values and characters ``v`` holds below its top: the items of every nested list and mapping, the
+    keys of mappings and the characters of strings. The walk stops as soon as the count passes ``limit``, so it is
+    bounded too, even for a list of 100,000 references to one list."""
+    total = 0
+    todo = [v]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, str):
+            total += len(x)
+        elif isinstance(x, list):
+            total += len(x)
+            if total > limit:
+                return total
+            todo.extend(x)
+        elif isinstance(x, dict):
+            total += 2 * len(x)
+            if total > limit:
+                return total
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        if total > limit:
+            return total
+    return total
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -352,9 +420,14 @@ def _check(value: Any, pos: int) -> Any:
     elif isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise ExprError("E302", "result is not a finite number", pos)
-    elif isinstance(value, (str, list, dict)):
+    elif isinstance(value, str):
         if len(value) > MAX_LEN:
-            raise ExprError("E302", f"result is longer than {MAX_LEN} items", pos)
+            raise ExprError("E302", f"result is longer than {MAX_LEN} characters", pos)
+    elif isinstance(value, (list, dict)):
+        w = _weight(value)
+        _charge(w, pos)
+        if w > MAX_LEN:
+            raise ExprError("E302", f"result holds more than {MAX_LEN} values and characters", pos)
     return value
 
 
@@ -385,17 +458,20 @@ def _int(v: Any, pos: int, what: str) -> int:
 
 def _binop(op: str, a: Any, b: Any, pos: int) -> Any:
     if op == "+":
-        if isinstance(a, str) and isinstance(b, str):
-            return a + b
-        if isinstance(a, list) and isinstance(b, list):
+        if isinstance(a, str) and isinstance(b, str) or isinstance(a, list) and isinstance(b, list):
+            if len(a) + len(b) > MAX_LEN:
+                raise ExprError("E302", f"result is longer than {MAX_LEN} items", pos)
+            _charge(len(a) + len(b), pos)
             return a + b
         return _num(a, pos, op) + _num(b, pos, op)
     if op == "*":
         if isinstance(a, (str, list)) or isinstance(b, (str, list)):
             seq, n = (a, b) if isinstance(a, (str, list)) else (b, a)
             n = _int(n, pos, "a repeat count")
-            if len(seq) * max(n, 0) > MAX_LEN:
-                raise ExprError("E302", f"result is longer than {MAX_LEN} items", pos)
+            w = _weight(seq)
+            if w * max(n, 0) > MAX_LEN:
+                raise ExprError("E302", f"result holds more than {MAX_LEN} values and characters", pos)
+            _charge(len(seq) * max(n, 0), pos)
             return seq * n
         return _num(a, pos, op) * _num(b, pos, op)
     a, b = _num(a, pos, op), _num(b, pos, op)
@@ -425,6 +501,8 @@ def _zero_div(pos: int) -> Any:
 
 
 def _compare(op: str, a: Any, b: Any, pos: int) -> bool:
+    if isinstance(a, (str, list, dict)) or isinstance(b, (str, list, dict)):
+        _charge(_weight(a) + _weight(b), pos)
     if op == "==":
         return a == b
     if op == "!=":
@@ -448,8 +526,9 @@ def _f_range(pos: int, *args: Any) -> list[int]:
     if len(ints) == 3 and ints[2] == 0:
         raise ExprError("E302", "range() step must not be zero", pos)
     r = range(*ints)
-    if abs(r.stop - r.start) // max(1, abs(r.step)) > MAX_LEN:
+    if len(r) > MAX_LEN:
         raise ExprError("E302", f"range() is longer than {MAX_LEN} items", pos)
+    _charge(len(r), pos)
     return list(r)
 
 
@@ -464,6 +543,7 @@ def _f_minmax(fn: Callable) -> Callable:
         items = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
         if not items:
             raise ExprError("E302", f"{fn.__name__}() of nothing", pos)
+        _charge(len(items), pos)
         for x in items:
             _num(x, pos, fn.__name__ + "()")
         return fn(items)
@@ -473,6 +553,7 @@ def _f_minmax(fn: Callable) -> Callable:
 def _f_sum(pos: int, xs: Any) -> Any:
     if not isinstance(xs, list):
         raise ExprError("E302", f"sum() needs a list. Received: {type_name(xs)}", pos)
+    _charge(len(xs), pos)
     total: int | float = 0
     for x in xs:
         total += _num(x, pos, "sum()")
@@ -480,6 +561,11 @@ def _f_sum(pos: int, xs: Any) -> Any:
 
 
 def _f_str(pos: int, x: Any) -> str:
+    if isinstance(x, (list, dict)):
+        w = _weight(x)
+        _charge(w, pos)
+        if w > MAX_LEN:
+            raise ExprError("E302", f"str() of more than {MAX_LEN} values and characters", pos)
     return _to_text(x)
 
 
@@ -505,9 +591,20 @@ def _f_abs(pos: int, x: Any) -> Any:
     return abs(_num(x, pos, "abs()"))
 
 
+#: round()'s digits lie in [-ROUND_DIGITS, ROUND_DIGITS]: past that every int rounds to 0 and every float is itself,
+#: and Python's own round() would spend time in proportion to the digits asked for.
+ROUND_DIGITS = 30
+
+
 def _f_round(pos: int, x: Any, nd: Any = None) -> Any:
     v = _num(x, pos, "round()")
-    return round(v) if nd is None else round(v, _int(nd, pos, "round()'s digits"))
+    if nd is None:
+        return round(v)
+    nd = _int(nd, pos, "round()'s digits")
+    if not -ROUND_DIGITS <= nd <= ROUND_DIGITS:
+        raise ExprError("E302", f"round()'s digits must lie between -{ROUND_DIGITS} and {ROUND_DIGITS}. "
+                        f"Received: {nd}", pos)
+    return round(v, nd)
 
 
 def _f_format(pos: int, x: Any, spec: Any) -> str:
@@ -523,12 +620,14 @@ def _f_zip(pos: int, *xs: Any) -> list:
     for x in xs:
         if not isinstance(x, list):
             raise ExprError("E302", f"zip() needs lists. Received: {type_name(x)}", pos)
+        _charge(len(x), pos)
     return [list(t) for t in zip(*xs)]
 
 
 def _f_enumerate(pos: int, xs: Any) -> list:
     if not isinstance(xs, list):
         raise ExprError("E302", f"enumerate() needs a list. Received: {type_name(xs)}", pos)
+    _charge(len(xs), pos)
     return [[i, x] for i, x in enumerate(xs)]
 
 
@@ -564,6 +663,11 @@ def evaluate(node: tuple, env: Mapping[str, Any]) -> Any:
     """Evaluates a syntax tree in ``env``. Raises ExprError with the position of the failing operation."""
     kind = node[0]
     pos = node[1]
+    b = _active
+    if b is not None:
+        b.left -= 1
+        if b.left < 0:
+            _charge(0, pos)
     if kind == "const":
         return node[2]
     if kind == "var":
@@ -630,6 +734,7 @@ def evaluate(node: tuple, env: Mapping[str, Any]) -> Any:
             raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
         lo = None if node[3] is None else _int(evaluate(node[3], env), pos, "a slice bound")
         hi = None if node[4] is None else _int(evaluate(node[4], env), pos, "a slice bound")
+        _charge(len(seq), pos)
         return seq[lo:hi]
     if kind == "call":
         name = node[2]
@@ -708,7 +813,11 @@ def compile_string(s: str) -> tuple:
 
 
 def evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
-    """Evaluates one spec string in ``env`` (see the module docstring)."""
+    """Evaluates one spec string in ``env`` (see the module docstring), within the active work budget (or, outside
+    :func:`work_budget`, a budget of its own)."""
+    if _active is None:
+        with work_budget():
+            return evaluate_string(s, env)
     try:
         return _evaluate_string(s, env)
     except RecursionError:  # a safety net: sizes are bounded, but nested data could still be deep
@@ -726,7 +835,12 @@ def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
         if isinstance(part, str):
             out.append(part)
         else:
-            out.append(_to_text(evaluate(part[0], env)))
+            value = evaluate(part[0], env)
+            if isinstance(value, (list, dict)):
+                _check(value, 0)
+            piece = _to_text(value)
+            _charge(len(piece), 0)
+            out.append(piece)
     text = "".join(out)
     if len(text) > MAX_LEN:
         raise ExprError("E302", f"result is longer than {MAX_LEN} characters", 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archcompiler.expressions import ExprError, evaluate_string
+from archcompiler.expressions import ExprError, evaluate_string, work_budget
 
 ENV = {"stage": 2, "i": 1, "filters": [64, 64, 256], "f": 3, "name": "res2b", "s": {"stage": 3, "depth": 4},
        "eps": 2e-5, "flag": True}
@@ -59,3 +59,35 @@ def test_no_python_eval() -> None:
     for text in ("${().__class__}", "${filters.__len__()}", "${(lambda: 1)()}", "${[x for x in filters]}"):
         with pytest.raises(ExprError):
             evaluate_string(text, ENV)
+
+
+# --- work is bounded, not only size ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("${round(12345, -100000000)}", "round()'s digits must lie between -30 and 30"),
+    ("${len(str([range(100000)] * 100000))}", "more than 100000 values and characters"),
+    ("${[range(50000), range(50000), range(50000)]}", "more than 100000 values and characters"),
+    ("${str([range(60000)] * 2)}", "more than 100000 values and characters"),
+    ("${[[range(1000)] * 1000]}", "more than 100000 values and characters"),
+    ("${range(100000) + range(1)}", "longer than 100000 items"),
+    ("x${[range(99999)]}", "longer than 100000 characters"),
+])
+def test_values_that_would_take_long_to_build_are_refused_first(text: str, message: str) -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string(text, ENV)
+    assert info.value.code == "E302" and message in info.value.message
+
+
+def test_empty_ranges_are_not_too_long() -> None:
+    assert evaluate_string("${range(0, 10**12, -1)}", ENV) == []
+    assert evaluate_string("${len(range(10**12, 0))}", ENV) == 0
+
+
+def test_one_budget_is_shared_by_every_expression_of_a_spec() -> None:
+    with work_budget(2_000_000):
+        for _ in range(3):
+            evaluate_string("${range(100000) == range(100000)}", ENV)  # about 600,000 units each
+        with pytest.raises(ExprError) as info:
+            evaluate_string("${range(100000) == range(100000)}", ENV)
+    assert info.value.code == "E302" and "more than 2,000,000 units of work" in info.value.message
+    assert evaluate_string("${range(100000) == range(100000)}", ENV) is True  # outside: a budget of its own
