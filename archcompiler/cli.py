@@ -274,7 +274,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(render(comp, args.format, **options))
         sys.stdout.buffer.flush()
         return EXIT_OK
-    out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}.{args.format}"
+    # Default names: build/SPEC.FORMAT at block level, build/SPEC.layer.FORMAT at layer level (both can coexist).
+    level = "" if args.level == "block" else f".{args.level}"
+    out = Path(args.output) if args.output else Path("build") / f"{Path(args.file).stem}{level}.{args.format}"
     print(render_file(comp, out, fmt=args.format, **options))
     return EXIT_OK
 
@@ -377,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
              "Draws the network with its block structure: by default one node per block instance, labelled with "
              "its block, output shape and parameters; --level layer draws every layer with blocks as clusters.")
     sp.add_argument("file", metavar="SPEC")
-    sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT); '-' writes to standard output")
+    sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT, with --level layer "
+                                           "build/SPEC.layer.FORMAT); '-' writes to standard output")
     sp.add_argument("-f", "--format", choices=("svg", "png", "pdf", "dot"), default="svg")
     sp.add_argument("--level", choices=("block", "layer"), default="block")
     sp.add_argument("--depth", type=_depth, default=None,

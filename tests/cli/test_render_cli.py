@@ -92,6 +92,31 @@ def test_default_output_path_is_build_stem_format(capsys, tmp_path: Path, monkey
     assert (tmp_path / "build" / "resnet50_signs.dot").read_text(encoding="utf-8").startswith("digraph")
 
 
+@pytest.mark.parametrize("fmt", ["dot", pytest.param("svg", marks=needs_dot)])
+def test_layer_level_default_output_does_not_overwrite_the_block_level_one(capsys, tmp_path: Path, monkeypatch,
+                                                                           fmt: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", fmt)
+    assert code == 0, err
+    block = tmp_path / "build" / f"resnet50_signs.{fmt}"
+    assert stdout.strip() == str(Path("build") / f"resnet50_signs.{fmt}")
+    before = block.read_bytes()
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", fmt, "--level", "layer")
+    assert code == 0, err
+    assert stdout.strip() == str(Path("build") / f"resnet50_signs.layer.{fmt}")
+    layer = tmp_path / "build" / f"resnet50_signs.layer.{fmt}"
+    assert block.read_bytes() == before  # the block-level diagram is still there, unchanged
+    assert {p.name for p in (tmp_path / "build").iterdir()} == {block.name, layer.name}
+    if fmt == "dot":
+        assert "res2a_branch2a" in node_labels(layer.read_text(encoding="utf-8"))  # a layer-level diagram
+        assert "res2a_branch2a" not in node_labels(before.decode("utf-8"))
+    else:
+        assert "res2a_branch2a" in svg_nodes(layer) and "res2a_branch2a" not in svg_nodes(block)
+    # an explicit -o is used as given at either level
+    code, stdout, err = run(capsys, "render", SIGNS, "-f", fmt, "--level", "layer", "-o", str(tmp_path / f"x.{fmt}"))
+    assert code == 0 and stdout.strip() == str(tmp_path / f"x.{fmt}"), err
+
+
 def _render_dot(capsys, tmp_path: Path, spec: str, *options: str) -> str:
     out = tmp_path / "out.dot"
     code, _, err = run(capsys, "render", str(ROOT / spec), "-f", "dot", "-o", str(out), *options)
