@@ -93,14 +93,7 @@ class Expander:
         self.diags.add(code, message, span, chain=ctx.chain if ctx else (), path=path, hint=hint)
 
     def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> None:
-        span = doc.span(path)
-        line = doc.source.line_text(span.line) if span is not None else ""
-        if span is not None and span.line == span.end_line and "\\" not in line[span.col - 1:span.end_col - 1]:
-            # point at the culprit inside the value (not when escapes make source and value columns differ)
-            quoted = 1 if span.col - 1 < len(line) and line[span.col - 1] in "'\"" else 0
-            col = span.col + quoted + e.offset
-            span = Span(span.file, span.line, col, span.line, col + e.length)
-        self.error(e.code, (what + ": " if what else "") + e.message, span, ctx, path, e.hint)
+        self.error(e.code, (what + ": " if what else "") + e.message, expr_span(e, doc, path), ctx, path, e.hint)
 
     # -- values ------------------------------------------------------------------------------------------------
     def evaluate(self, value: Any, env: dict, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> Any:
@@ -126,10 +119,7 @@ class Expander:
             if name in given:
                 value, vdoc, vpath = given[name]
             elif decl.required:
-                top = ctx is None  # a parameter of the spec itself: only --set can give it
-                self.error("E310", f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""),
-                           loc.span(key=True) if top else call_span, ctx,
-                           hint=f"give it with --set {name}=<{decl.type}>" if top else f"add {name}: <{decl.type}>")
+                self.missing_param(owner, name, loc, ctx, call_span)
                 raise _Skip()
             else:
                 vdoc, vpath = loc.doc, loc.path + ("default",)
@@ -143,6 +133,20 @@ class Expander:
                 raise _Skip()
             out[name] = value
         return out
+
+    def missing_param(self, owner: str, name: str, loc: Located, ctx: _Ctx | None, call_span: Span | None) -> None:
+        """Reports a required parameter that was not given (at the call; for the spec's own, at its declaration)."""
+        decl: ParamDecl = loc.value
+        top = ctx is None  # a parameter of the spec itself: only --set can give it
+        self.error("E310", f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""),
+                   loc.span(key=True) if top else call_span, ctx,
+                   hint=f"give it with --set {name}=<{decl.type}>" if top else f"add {name}: <{decl.type}>")
+
+    def unknown_param(self, block: str, bdef: BlockDef, key: str, doc: Document, path: tuple, ctx: _Ctx) -> None:
+        """Reports an argument of a block call that the block does not declare."""
+        self.error("E310", f"block '{block}' has no parameter '{key}'", doc.span(path, key=True), ctx, path,
+                   hint=did_you_mean(key, [*bdef.params, *RESERVED_KEYS]) or
+                   (f"its parameters: {', '.join(bdef.params)}" if bdef.params else "it takes no parameters"))
 
     # -- entries -----------------------------------------------------------------------------------------------
     def expand_entries(self, entries: list, ctx: _Ctx, base: tuple) -> None:
@@ -163,14 +167,24 @@ class Expander:
                     ctx.ids[ident] = Handle(POISON)
 
     def expand_entry(self, entry: Any, ctx: _Ctx, path: tuple) -> None:
+        if isinstance(entry, dict) and ("repeat" in entry or "for" in entry):
+            return self.expand_repeat(entry, ctx, path)
+        if isinstance(entry, dict) and "if" in entry:
+            return self.expand_if(entry, ctx, path)
+        kind, body, extra, kpath = self.entry_parts(entry, ctx, path)
+        if kind in registry.REGISTRY:
+            return self.expand_layer(kind, body, extra, ctx, path, kpath)
+        if kind in self.spec.blocks:
+            return self.expand_call(kind, body, extra, ctx, path, kpath)
+        self.unknown_type(kind, ctx, kpath)
+
+    def entry_parts(self, entry: Any, ctx: _Ctx, path: tuple) -> tuple[str, Any, dict, tuple]:
+        """Splits a layer or block entry (not a loop or conditional) into its type, its body, its archc keys written
+        beside the type, and the path of its type key."""
         doc = ctx.doc
         if isinstance(entry, str):
             kind, body, extra = entry, None, {}
         elif isinstance(entry, dict):
-            if "repeat" in entry or "for" in entry:
-                return self.expand_repeat(entry, ctx, path)
-            if "if" in entry:
-                return self.expand_if(entry, ctx, path)
             keys = [k for k in entry if k not in RESERVED_KEYS]
             if len(keys) != 1:
                 what = "no layer or block name" if not keys else f"several: {', '.join(keys)}"
@@ -185,13 +199,12 @@ class Expander:
             self.error("E201", f"an entry must be a layer or block name or a one-key mapping. Received: "
                                f"{type_name(entry)} {entry!r}"[:200], doc.span(path), ctx, path)
             raise _Skip()
-        kpath = path + (kind,) if isinstance(entry, dict) else path
-        if kind in registry.REGISTRY:
-            return self.expand_layer(kind, body, extra, ctx, path, kpath)
-        if kind in self.spec.blocks:
-            return self.expand_call(kind, body, extra, ctx, path, kpath)
+        return kind, body, extra, path + (kind,) if isinstance(entry, dict) else path
+
+    def unknown_type(self, kind: str, ctx: _Ctx, kpath: tuple) -> None:
+        """Reports an entry whose type is neither a layer nor a block, and abandons it."""
         choices = [*registry.REGISTRY, *self.spec.blocks]
-        self.error("E203", f"unknown layer or block type '{kind}'", doc.span(kpath, key=True), ctx, kpath,
+        self.error("E203", f"unknown layer or block type '{kind}'", ctx.doc.span(kpath, key=True), ctx, kpath,
                    hint=did_you_mean(kind, choices) or "run `archc layers` for the layer types")
         raise _Skip()
 
@@ -224,34 +237,40 @@ class Expander:
         name_span = None
         if "id" in own:
             v, p = own["id"]
-            ident = self.evaluate(v, ctx.env, doc, p, ctx, "id")
-            if not isinstance(ident, str) or not _IDENT_RE.match(ident):
-                self.error("E201", f"an id is a name like 'shortcut' (letters, digits, _). Received: id={ident!r}",
-                           doc.span(p), ctx, p)
-                raise _Skip()
+            ident = self.check_own("id", self.evaluate(v, ctx.env, doc, p, ctx, "id"), ctx, p)
         if "inputs" in own:
             v, p = own["inputs"]
-            val = self.evaluate(v, ctx.env, doc, p, ctx, "inputs")
-            inputs = [val] if isinstance(val, str) else val
-            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-                self.error("E201", f"inputs are references (ids): 'x' or [a, b]. Received: inputs={val!r}",
-                           doc.span(p), ctx, p)
-                raise _Skip()
+            inputs = self.check_own("inputs", self.evaluate(v, ctx.env, doc, p, ctx, "inputs"), ctx, p)
         if "name" in own:
             v, p = own["name"]
-            name = self.evaluate(v, ctx.env, doc, p, ctx, "name")
+            name = self.check_own("name", self.evaluate(v, ctx.env, doc, p, ctx, "name"), ctx, p)
             name_span = doc.span(p)
-            if not isinstance(name, str) or not NAME_RE.match(name):
-                self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}", name_span, ctx, p)
-                raise _Skip()
         if "trainable" in own:
             v, p = own["trainable"]
-            trainable = self.evaluate(v, ctx.env, doc, p, ctx, "trainable")
-            if not isinstance(trainable, bool):
-                self.error("E201", f"trainable is true or false. Received: trainable={trainable!r}", doc.span(p),
-                           ctx, p)
-                raise _Skip()
+            trainable = self.check_own("trainable", self.evaluate(v, ctx.env, doc, p, ctx, "trainable"), ctx, p)
         return ident, inputs, name, name_span, trainable
+
+    def check_own(self, key: str, value: Any, ctx: _Ctx, p: tuple) -> Any:
+        """Checks the evaluated value of an archc key (id, inputs, name, trainable); ``inputs`` becomes a list."""
+        doc = ctx.doc
+        if key == "id" and (not isinstance(value, str) or not _IDENT_RE.match(value)):
+            self.error("E201", f"an id is a name like 'shortcut' (letters, digits, _). Received: id={value!r}",
+                       doc.span(p), ctx, p)
+            raise _Skip()
+        if key == "inputs":
+            inputs = [value] if isinstance(value, str) else value
+            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+                self.error("E201", f"inputs are references (ids): 'x' or [a, b]. Received: inputs={value!r}",
+                           doc.span(p), ctx, p)
+                raise _Skip()
+            return inputs
+        if key == "name" and (not isinstance(value, str) or not NAME_RE.match(value)):
+            self.error("E321", f"{_name_rule(value)}. Received: name={_short(value)}", doc.span(p), ctx, p)
+            raise _Skip()
+        if key == "trainable" and not isinstance(value, bool):
+            self.error("E201", f"trainable is true or false. Received: trainable={value!r}", doc.span(p), ctx, p)
+            raise _Skip()
+        return value
 
     def resolve_inputs(self, refs: Optional[list[str]], ctx: _Ctx, path: tuple) -> list[str]:
         if refs is None:
@@ -265,10 +284,7 @@ class Expander:
         return out
 
     def resolve_ref(self, ref: Any, ctx: _Ctx, path: tuple) -> str:
-        if not isinstance(ref, str):
-            self.error("E201", f"a reference is an id (a string) like 'shortcut' or 'stem.act'. Received: "
-                               f"{type_name(ref)} {ref!r}"[:200], ctx.doc.span(path), ctx, path)
-            raise _Skip()
+        self.check_ref_type(ref, ctx, path)
         if ref == "_":
             if ctx.prev is None:
                 self.error("E320", "'_' (the previous entry) has nothing before it here", ctx.doc.span(path), ctx, path)
@@ -279,21 +295,33 @@ class Expander:
         handle: Optional[Handle] = None
         for k, part in enumerate(parts):
             if table is None or part not in table:
-                known = list(table or {})
-                where = "" if k == 0 else f" inside '{'.'.join(parts[:k])}'"
-                if part in self.claimed and k == 0:
-                    hint = f"'{part}' is a layer name; references use ids: give that entry `id: {part}`"
-                else:
-                    hint = did_you_mean(part, known) or (f"known here: {', '.join(sorted(known))}" if known
-                                                         else "give an entry `id: name` to refer to it")
-                self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path, hint=hint)
-                raise _Skip()
+                self.unknown_ref(ref, k, list(table or {}), ctx, path)
             handle = table[part]
             if handle.node == POISON and handle.inner is None:  # its entry failed and was reported already
                 return POISON
             table = handle.inner
         assert handle is not None
         return handle.node
+
+    def check_ref_type(self, ref: Any, ctx: Any, path: tuple) -> None:
+        """A reference is a string: anything else is reported and abandons the entry."""
+        if not isinstance(ref, str):
+            self.error("E201", f"a reference is an id (a string) like 'shortcut' or 'stem.act'. Received: "
+                               f"{type_name(ref)} {ref!r}"[:200], ctx.doc.span(path), ctx, path)
+            raise _Skip()
+
+    def unknown_ref(self, ref: str, k: int, known: list[str], ctx: Any, path: tuple) -> None:
+        """Reports that part ``k`` of the reference ``ref`` names no id among ``known``, and abandons the entry."""
+        parts = ref.split(".")
+        part = parts[k]
+        where = "" if k == 0 else f" inside '{'.'.join(parts[:k])}'"
+        if part in self.claimed and k == 0:
+            hint = f"'{part}' is a layer name; references use ids: give that entry `id: {part}`"
+        else:
+            hint = did_you_mean(part, known) or (f"known here: {', '.join(sorted(known))}" if known
+                                                 else "give an entry `id: name` to refer to it")
+        self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path, hint=hint)
+        raise _Skip()
 
     def claim_name(self, name: str, span: Span | None, ctx: _Ctx | None) -> None:
         """Records an explicit layer name; a second use is an error (reported even if the layer itself failed)."""
@@ -319,10 +347,7 @@ class Expander:
     def expand_layer(self, op: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
         defn = registry.REGISTRY[op]
         doc = ctx.doc
-        if op == "Input":
-            self.error("E201", "inputs are declared under model.inputs, not as layers", doc.span(kpath, key=True),
-                       ctx, kpath)
-            raise _Skip()
+        self.check_layer_type(op, ctx, kpath)
         args, own = self.split_args(body, extra, defn.positional, ctx, kpath, op)
         ident, refs, name, name_span, trainable = self.own_keys(own, ctx)
         values: dict[str, Any] = {}
@@ -337,23 +362,10 @@ class Expander:
         try:
             params = defn.params.model_validate(values)
         except pydantic.ValidationError as e:
-            for d in pydantic_diagnostics(e, doc, kpath if isinstance(body, dict) or body is None else kpath[:-1],
-                                          defn.params):
-                sep = "." if len(d.path) > len(kpath) or not isinstance(body, dict) else ": "
-                msg = d.message if d.code != "E201" else f"{op}{sep}{d.message}"
-                span, dpath = d.span, d.path
-                if d.code == "E201" and not isinstance(body, dict):  # the shorthand value: `Dense: 0`
-                    span, dpath = doc.span(kpath), kpath
-                self.diags.items.append(Diagnostic(d.code, msg, span, dpath, ctx.chain, d.hint))
+            self.argument_errors(e, op, body, ctx, kpath)
             raise _Skip()
         inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
-        lo, hi = defn.arity
-        if not (lo <= len(inputs) and (hi is None or len(inputs) <= hi)):
-            want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
-            self.error("E322", f"{op} takes {want} input(s). Received: {len(inputs)}", doc.span(kpath, key=True), ctx,
-                       kpath, hint="list them with inputs: [a, b] (ids of earlier entries; '_' is the previous one)"
-                       if lo > 1 else None)
-            raise _Skip()
+        self.check_arity(op, len(inputs), ctx, kpath)
         if name is not None:
             self.claim_name(name, name_span, ctx)
         if POISON in inputs:
@@ -367,16 +379,45 @@ class Expander:
         if ident:
             ctx.ids[ident] = Handle(key)
 
+    def check_layer_type(self, op: str, ctx: Any, kpath: tuple) -> None:
+        """``Input`` is the one layer type that is not an entry."""
+        if op == "Input":
+            self.error("E201", "inputs are declared under model.inputs, not as layers", ctx.doc.span(kpath, key=True),
+                       ctx, kpath)
+            raise _Skip()
+
+    def argument_errors(self, e: pydantic.ValidationError, op: str, body: Any, ctx: Any, kpath: tuple,
+                        keep: Any = None) -> None:
+        """Records a layer's argument errors, each at its argument; ``keep(code, loc)`` may drop some (``loc``: the
+        place inside the arguments, starting with the argument's name)."""
+        doc = ctx.doc
+        base = kpath if isinstance(body, dict) or body is None else kpath[:-1]
+        for d in pydantic_diagnostics(e, doc, base, registry.REGISTRY[op].params):
+            if keep is not None and not keep(d.code, d.path[len(base):]):
+                continue
+            sep = "." if len(d.path) > len(kpath) or not isinstance(body, dict) else ": "
+            msg = d.message if d.code != "E201" else f"{op}{sep}{d.message}"
+            span, dpath = d.span, d.path
+            if d.code == "E201" and not isinstance(body, dict):  # the shorthand value: `Dense: 0`
+                span, dpath = doc.span(kpath), kpath
+            self.diags.items.append(Diagnostic(d.code, msg, span, dpath, ctx.chain, d.hint))
+
+    def check_arity(self, op: str, n: int, ctx: Any, kpath: tuple) -> None:
+        """Checks that a layer gets as many inputs as it takes."""
+        lo, hi = registry.REGISTRY[op].arity
+        if not (lo <= n and (hi is None or n <= hi)):
+            want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
+            self.error("E322", f"{op} takes {want} input(s). Received: {n}", ctx.doc.span(kpath, key=True), ctx,
+                       kpath, hint="list them with inputs: [a, b] (ids of earlier entries; '_' is the previous one)"
+                       if lo > 1 else None)
+            raise _Skip()
+
     def expand_call(self, block: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
         loc = self.spec.blocks[block]
         bdef: BlockDef = loc.value
         doc = ctx.doc
         span = doc.span(kpath, key=True)
-        if block in ctx.stack:
-            cycle = " -> ".join((*ctx.stack[ctx.stack.index(block):], block))
-            self.error("E311", f"block '{block}' uses itself: {cycle}", span, ctx, kpath,
-                       hint="blocks cannot be recursive; use repeat for repetition")
-            raise _Skip()
+        self.check_recursion(block, ctx.stack, ctx, kpath)
         if len(ctx.stack) >= MAX_BLOCK_DEPTH:
             self.error("E312", f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", span, ctx, kpath)
             raise _Skip()
@@ -386,9 +427,7 @@ class Expander:
         failed = False
         for k, (v, p) in args.items():
             if k not in bdef.params:
-                self.error("E310", f"block '{block}' has no parameter '{k}'", doc.span(p, key=True), ctx, p,
-                           hint=did_you_mean(k, [*bdef.params, *RESERVED_KEYS]) or
-                           (f"its parameters: {', '.join(bdef.params)}" if bdef.params else "it takes no parameters"))
+                self.unknown_param(block, bdef, k, doc, p, ctx)
                 failed = True
                 continue
             try:
@@ -400,10 +439,7 @@ class Expander:
         decls = {k: Located(d, loc.doc, loc.path + ("params", k)) for k, d in bdef.params.items()}
         bound = self.bind_params(decls, given, dict(self.globals), ctx, f"block '{block}'", span)
         inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
-        if len(inputs) != len(bdef.inputs):
-            self.error("E322", f"block '{block}' takes {len(bdef.inputs)} input(s) ({', '.join(bdef.inputs)}). "
-                               f"Received: {len(inputs)}", span, ctx, kpath)
-            raise _Skip()
+        self.check_block_inputs(block, bdef, len(inputs), ctx, kpath)
         if name is None:
             n = self.block_counts.get(block, 0) + 1
             self.block_counts[block] = n
@@ -440,6 +476,21 @@ class Expander:
         if ident:
             ctx.ids[ident] = Handle(out, inner.ids)
 
+    def check_recursion(self, block: str, stack: tuple[str, ...] | list[str], ctx: Any, kpath: tuple) -> None:
+        """A call of ``block`` inside the blocks of ``stack`` (the calls being expanded) is a cycle."""
+        if block in stack:
+            cycle = " -> ".join((*stack[stack.index(block):], block))
+            self.error("E311", f"block '{block}' uses itself: {cycle}", ctx.doc.span(kpath, key=True), ctx, kpath,
+                       hint="blocks cannot be recursive; use repeat for repetition")
+            raise _Skip()
+
+    def check_block_inputs(self, block: str, bdef: BlockDef, n: int, ctx: Any, kpath: tuple) -> None:
+        """Checks that a block call gives as many inputs as the block declares."""
+        if n != len(bdef.inputs):
+            self.error("E322", f"block '{block}' takes {len(bdef.inputs)} input(s) ({', '.join(bdef.inputs)}). "
+                               f"Received: {n}", ctx.doc.span(kpath, key=True), ctx, kpath)
+            raise _Skip()
+
     def validate_entry(self, model: type, entry: dict, ctx: _Ctx, path: tuple) -> Any:
         """Validates a repeat or conditional entry against its model, recording errors with the block chain."""
         try:
@@ -449,35 +500,50 @@ class Expander:
                 self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
             raise _Skip() from None
 
-    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
-        doc = ctx.doc
+    def loop_entry(self, entry: dict, ctx: Any, path: tuple) -> RepeatEntry:
+        """Validates a loop entry: either ``repeat`` or ``for`` with ``in``."""
         rep = self.validate_entry(RepeatEntry, entry, ctx, path)
         if (rep.repeat is None) == (rep.for_ is None):
-            self.error("E201", "a loop has either 'repeat: N' or 'for: var' with 'in: [...]'", doc.span(path), ctx,
+            self.error("E201", "a loop has either 'repeat: N' or 'for: var' with 'in: [...]'", ctx.doc.span(path), ctx,
                        path)
             raise _Skip()
+        if rep.for_ is not None and rep.in_ is None:
+            self.error("E202", "missing required key 'in' (the values of the 'for' variable)", ctx.doc.span(path),
+                       ctx, path)
+            raise _Skip()
+        return rep
+
+    def check_control(self, key: str, value: Any, ctx: Any, path: tuple) -> None:
+        """Checks the evaluated ``repeat``, ``start``, ``in`` or ``if`` of a loop or conditional at ``path``."""
+        p = path + (key,)
+        if key == "repeat" and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LAYERS):
+            self.error("E201", f"repeat takes a whole number from 0 to {MAX_LAYERS}. Received: repeat={value!r}",
+                       ctx.doc.span(p), ctx, p)
+            raise _Skip()
+        if key == "start" and (isinstance(value, bool) or not isinstance(value, int)):
+            self.error("E201", f"start takes an integer. Received: start={value!r}", ctx.doc.span(p), ctx, p)
+            raise _Skip()
+        if key == "in" and not isinstance(value, list):
+            self.error("E201", f"'in' takes a list. Received: {type_name(value)} {value!r}"[:200], ctx.doc.span(p),
+                       ctx, p)
+            raise _Skip()
+        if key == "if" and not isinstance(value, bool):
+            self.error("E201", f"'if' needs true or false. Received: {type_name(value)} {value!r}"[:200],
+                       ctx.doc.span(p), ctx, p)
+            raise _Skip()
+
+    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
+        doc = ctx.doc
+        rep = self.loop_entry(entry, ctx, path)
         if rep.repeat is not None:
             count = self.evaluate(rep.repeat, ctx.env, doc, path + ("repeat",), ctx, "repeat")
             start = self.evaluate(rep.start, ctx.env, doc, path + ("start",), ctx, "start")
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MAX_LAYERS:
-                self.error("E201", f"repeat takes a whole number from 0 to {MAX_LAYERS}. Received: repeat={count!r}",
-                           doc.span(path + ("repeat",)), ctx, path + ("repeat",))
-                raise _Skip()
-            if isinstance(start, bool) or not isinstance(start, int):
-                self.error("E201", f"start takes an integer. Received: start={start!r}", doc.span(path + ("start",)),
-                           ctx, path + ("start",))
-                raise _Skip()
+            self.check_control("repeat", count, ctx, path)
+            self.check_control("start", start, ctx, path)
             var, values = rep.var, list(range(start, start + count))
         else:
-            if rep.in_ is None:
-                self.error("E202", "missing required key 'in' (the values of the 'for' variable)", doc.span(path),
-                           ctx, path)
-                raise _Skip()
             values = self.evaluate(rep.in_, ctx.env, doc, path + ("in",), ctx, "in")
-            if not isinstance(values, list):
-                self.error("E201", f"'in' takes a list. Received: {type_name(values)} {values!r}"[:200],
-                           doc.span(path + ("in",)), ctx, path + ("in",))
-                raise _Skip()
+            self.check_control("in", values, ctx, path)
             var = rep.for_
         saved = ctx.env
         try:
@@ -491,10 +557,7 @@ class Expander:
         doc = ctx.doc
         cond = self.validate_entry(IfEntry, entry, ctx, path)
         value = self.evaluate(cond.if_, ctx.env, doc, path + ("if",), ctx, "if")
-        if not isinstance(value, bool):
-            self.error("E201", f"'if' needs true or false. Received: {type_name(value)} {value!r}"[:200],
-                       doc.span(path + ("if",)), ctx, path + ("if",))
-            raise _Skip()
+        self.check_control("if", value, ctx, path)
         if value:
             self.expand_entries(cond.layers, ctx, path + ("layers",))
         elif cond.else_ is not None:
@@ -646,6 +709,18 @@ def _name_rule(name: Any) -> str:
 def _short(v: Any) -> str:
     r = repr(v)
     return r if len(r) <= 80 else r[:77] + "..."
+
+
+def expr_span(e: ExprError, doc: Document, path: tuple) -> Span | None:
+    """Where an expression error is: the culprit inside the value at ``path`` when it can be located, else the value."""
+    span = doc.span(path)
+    line = doc.source.line_text(span.line) if span is not None else ""
+    if span is not None and span.line == span.end_line and "\\" not in line[span.col - 1:span.end_col - 1]:
+        # point at the culprit inside the value (not when escapes make source and value columns differ)
+        quoted = 1 if span.col - 1 < len(line) and line[span.col - 1] in "'\"" else 0
+        col = span.col + quoted + e.offset
+        span = Span(span.file, span.line, col, span.line, col + e.length)
+    return span
 
 
 def _literal_id(entry: Any) -> Optional[str]:

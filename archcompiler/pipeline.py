@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .check import check_blocks, uncalled_blocks
 from .diagnostics import Collector, CompileError
 from .expand import expand
 from .infer import infer
@@ -63,18 +64,34 @@ class Compilation:
 
 
 def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Compilation:
-    """Runs every stage after loading; raises CompileError with all the problems found."""
+    """Runs every stage after loading; raises CompileError with all the problems found (in the blocks the model
+    never calls too, checked on their own as in :func:`check_library`)."""
+    graph = None
     try:
         graph = expand(spec, overrides)
         types = infer(graph, spec.sources)
     except CompileError as e:
-        raise CompileError([*spec.deferred, *e.diagnostics], {**spec.sources, **e.sources}) from None
-    if spec.deferred:
-        raise CompileError(spec.deferred, spec.sources)
+        raise CompileError([*spec.deferred, *e.diagnostics, *check_blocks(spec, uncalled_blocks(spec, graph))],
+                           {**spec.sources, **e.sources}) from None
+    problems = [*spec.deferred, *check_blocks(spec, uncalled_blocks(spec, graph))]
+    if problems:
+        raise CompileError(problems, spec.sources)
     stats = count(graph, types)
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
     check_expectations(comp)
     return comp
+
+
+def check_library(spec: ResolvedSpec) -> None:
+    """Checks a block library (a spec with blocks and no model) without a caller: the defaults of its parameters
+    and every block's body, for any arguments (see check.py).
+
+    Raises:
+        CompileError: every problem found, with those loading deferred (unknown keys).
+    """
+    problems = [*spec.deferred, *check_blocks(spec, spec.blocks, spec_params=True)]
+    if problems:
+        raise CompileError(problems, spec.sources)
 
 
 def compile_file(path: str | Path, overrides: dict[str, Any] | None = None) -> Compilation:
