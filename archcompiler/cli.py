@@ -96,7 +96,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             spec = load(path)
             if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
-                # a block library: nothing to expand on its own
+                # a block library: nothing to expand, each block is checked on its own (for any arguments)
+                from .pipeline import check_library
+                check_library(spec)
                 ok += 1
                 if args.format == "text" and not args.quiet:
                     print(f"ok  {path}: block library ({len(spec.blocks)} blocks)")
