@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,26 +67,74 @@ def display_path(path: Path) -> str:
 
 
 def read_source(path: str | Path, display: str | None = None, span: Span | None = None) -> SourceFile:
-    """Reads a spec file, turning I/O problems into E100 diagnostics."""
-    p = Path(path)
+    """Reads a spec file, turning I/O problems into E100 diagnostics.
+
+    Only regular files are read: a directory, a FIFO, a socket or a device (``/dev/zero``, ``/dev/stdin`` on a
+    terminal) is refused before anything is read from it. The file is opened without blocking and checked on the open
+    descriptor (so it cannot be swapped for something else in between), and never more than ``MAX_FILE_BYTES``
+    are read.
+    """
     shown = display or str(path)
     span = span or Span(shown, 1, 1, 1, 1)  # a file that cannot be read is still named in JSON and annotations
+
+    def fail(code: str, message: str) -> CompileError:
+        return CompileError([Diagnostic(code, message, span)])
+
     try:
-        if p.is_dir():
-            raise IsADirectoryError("is a directory")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CompileError([Diagnostic("E104", f"{shown} is {size} bytes; spec files are limited to "
-                                                   f"{MAX_FILE_BYTES} bytes", span)])
-        return SourceFile.read(p, shown)
-    except CompileError:
-        raise
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # before opening: some special files cannot even be opened
+            raise fail("E100", f"cannot read {shown}: {_file_kind(st.st_mode)}, not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:
+        raise fail("E100", f"cannot read {shown}: the path contains a NUL character") from None
+    except OSError as e:
+        raise fail("E100", f"cannot read {shown}: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise fail("E100", f"cannot read {shown}: {_file_kind(st.st_mode)}, not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise fail("E104", f"{shown} is {st.st_size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:  # the file grew while it was read
+            raise fail("E104", f"{shown} is over {MAX_FILE_BYTES} bytes; spec files are limited to that")
+        text = b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise CompileError([Diagnostic("E100", f"cannot read {shown}: not UTF-8 text ({e.reason} at byte {e.start})",
-                                       span)]) from None
+        raise fail("E100", f"cannot read {shown}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise fail("E100", f"cannot read {shown}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    return SourceFile(shown, text)
+
+
+def _file_kind(mode: int) -> str:
+    """Names the kind of a file that is not a regular file."""
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"  # pragma: no cover
+
+
+def resolve_path(path: Path, shown: str, span: Span | None = None) -> Path:
+    """``path`` made absolute with symlinks resolved; a loop, a NUL character or an over-long name is E100."""
+    try:
+        return path.resolve()
+    except ValueError:
+        reason = "the path contains a NUL character"
+    except RuntimeError:  # Python 3.11 reports symlink loops this way
+        reason = "a loop of symbolic links"
     except OSError as e:
         reason = e.strerror or str(e)
-        raise CompileError([Diagnostic("E100", f"cannot read {shown}: {reason}", span)]) from None
+    raise CompileError([Diagnostic("E100", f"cannot read {shown}: {reason}", span or Span(shown, 1, 1, 1, 1))])
 
 
 def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -> SpecFile:
@@ -104,7 +153,7 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
         diags = pydantic_diagnostics(e, doc, (), SpecFile)
         if deferred is None or any(d.code != "E200" for d in diags):
             raise CompileError(diags, {doc.source.path: doc.source}) from None
-        data = _without(doc.data, [tuple(x for x in err["loc"] if not _is_tag(x)) for err in e.errors()])
+        data = _without(doc.data, [_real_loc(err["loc"], doc.data) for err in e.errors()])
         try:
             spec = SpecFile.model_validate(data)
         except pydantic.ValidationError:  # pragma: no cover (dropping unknown keys cannot add errors)
@@ -114,11 +163,13 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
 
 
 def _without(data: Any, paths: list[tuple]) -> Any:
-    """A copy of ``data`` without the keys at ``paths``."""
+    """A copy of ``data`` without the keys at ``paths`` (an empty path, the document itself, is kept)."""
     import copy
 
     data = copy.deepcopy(data)
     for path in paths:
+        if not path:
+            continue
         node = data
         for p in path[:-1]:
             node = node[p] if isinstance(node, (dict, list)) else None
@@ -134,12 +185,12 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
     # A value that fits no member of a union gets one error per member: keep the most telling one per place.
     rank = {"literal_error": 0, "enum": 0, "missing": 1, "extra_forbidden": 1}
     best: dict[tuple, dict] = {}
-    for e in errors:
-        loc = tuple(x for x in e["loc"] if not _is_tag(x))
+    data = _data_at(doc.data, base)
+    locs = [_real_loc(e["loc"], data) for e in errors]
+    for e, loc in zip(errors, locs):
         if loc not in best or rank.get(e["type"], 2) < rank.get(best[loc]["type"], 2):
             best[loc] = e
-    for e in errors:
-        loc = tuple(x for x in e["loc"] if not _is_tag(x))
+    for e, loc in zip(errors, locs):
         if best.get(loc) is not e:
             continue
         path = base + loc
@@ -183,6 +234,59 @@ _TAGS = {"ParamDecl", "int", "float", "bool", "str", "none", "list", "str-enum",
 def _is_tag(x: Any) -> bool:
     """True for the segments pydantic adds to an error's location for union members (not keys of the spec)."""
     return isinstance(x, str) and (x.startswith(("function-", "literal[")) or "[" in x or x in _TAGS)
+
+
+_MISSING = object()
+
+
+def _data_at(data: Any, path: tuple) -> Any:
+    """The value at ``path`` inside ``data``, or a marker when there is none."""
+    for p in path:
+        if isinstance(data, dict) and p in data or isinstance(data, list) and isinstance(p, int) and \
+                -len(data) <= p < len(data):
+            data = data[p]
+        else:
+            return _MISSING
+    return data
+
+
+def _real_loc(loc: tuple, data: Any) -> tuple:
+    """The keys and indexes of a pydantic error location, without the segments it adds for union members.
+
+    The spec's data decides: a segment that is a key of the mapping at that point is a key, even when it reads like
+    a union member's tag (a key named ``int``, ``str`` or ``list``); otherwise tags are recognised by their form.
+    """
+    out = []
+    node = data
+    for seg in loc:
+        if isinstance(node, dict) and seg in node:
+            out.append(seg)
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, int):
+            out.append(seg)
+            node = node[seg] if -len(node) <= seg < len(node) else _MISSING
+        elif _is_tag(seg):
+            continue
+        else:
+            out.append(seg)
+            node = _MISSING
+    return tuple(out)
+
+
+#: Longest ``extends``/``imports`` path, and longest name in it (most file systems allow 255 bytes).
+MAX_REF_CHARS, MAX_NAME_BYTES = 1024, 255
+
+
+def _bad_ref(ref: str) -> str | None:
+    """Why ``ref`` cannot be an include path, or None when it can."""
+    if "\0" in ref:
+        return "it contains a NUL character"
+    if len(ref) > MAX_REF_CHARS:
+        return f"it is longer than {MAX_REF_CHARS} characters"
+    for part in ref.replace("\\", "/").split("/"):
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            return f"a name in it is longer than {MAX_NAME_BYTES} bytes"
+    return None
 
 
 def _short(v: Any) -> str:
@@ -236,7 +340,7 @@ class _Loader:
         self.real_of: dict[int, Path] = {}  # id(document) -> its resolved path, for relative includes
 
     def load_file(self, path: Path, display: str, span: Span | None) -> tuple[Document, SpecFile]:
-        real = path.resolve()
+        real = resolve_path(path, display, span)
         if real in self.cache:
             return self.cache[real]
         self.loaded += 1
@@ -256,7 +360,16 @@ class _Loader:
         if os.path.isabs(ref):
             raise CompileError([Diagnostic("E210", f"'{ref}' is an absolute path; use a path relative to "
                                                    f"{doc.source.path}", span, path=path)], self.sources)
-        target = (self.real_of[id(doc)].parent / ref).resolve()
+        problem = _bad_ref(ref)
+        if problem:
+            raise CompileError([Diagnostic("E210", f"cannot use {_short(ref)} as a path: {problem}", span,
+                                           path=path)], self.sources)
+        try:
+            target = (self.real_of[id(doc)].parent / ref).resolve()
+        except (OSError, RuntimeError) as e:
+            reason = "a loop of symbolic links" if isinstance(e, RuntimeError) else (e.strerror or str(e))
+            raise CompileError([Diagnostic("E210", f"cannot resolve '{ref}': {reason}", span, path=path)],
+                               self.sources) from None
         try:
             target.relative_to(self.root_dir)
         except ValueError:
@@ -264,7 +377,12 @@ class _Loader:
                                                    f"directory tree ({display_path(self.root_dir)})", span, path=path,
                                            hint="specs may only include files at or below the directory of the spec "
                                                 "being compiled")], self.sources) from None
-        if not target.is_file():
+        try:
+            found = target.is_file()
+        except OSError as e:
+            raise CompileError([Diagnostic("E210", f"cannot read '{ref}': {e.strerror or e}", span, path=path)],
+                               self.sources) from None
+        if not found:
             raise CompileError([Diagnostic("E210", f"cannot find '{ref}' (looked for {display_path(target)})", span,
                                            path=path)], self.sources)
         return target, display_path(target)
@@ -283,7 +401,7 @@ class _Loader:
         if spec.extends is not None:
             target, shown = self.resolve_ref(spec.extends, doc, ("extends",))
             bdoc, bspec = self.load_file(target, shown, doc.span(("extends",)))
-            base = self.resolve(target.resolve(), bdoc, bspec, stack, doc.span(("extends",)))
+            base = self.resolve(target, bdoc, bspec, stack, doc.span(("extends",)))
             out.params = dict(base.params)
             out.blocks = dict(base.blocks)
             out.model = base.model
@@ -292,7 +410,7 @@ class _Loader:
             ipath = ("imports", i, "from")
             target, shown = self.resolve_ref(imp.from_, doc, ipath)
             idoc, ispec = self.load_file(target, shown, doc.span(ipath))
-            lib = self.resolve(target.resolve(), idoc, ispec, stack, doc.span(ipath))
+            lib = self.resolve(target, idoc, ispec, stack, doc.span(ipath))
             wanted = list(lib.blocks) if imp.blocks == "*" else imp.blocks
             for j, name in enumerate(wanted):
                 if name not in lib.blocks:
@@ -379,7 +497,7 @@ def load(path: str | Path) -> ResolvedSpec:
         CompileError: every problem found, each with its position.
     """
     p = Path(path)
-    real = p.resolve()
+    real = resolve_path(p, str(path))
     loader = _Loader(real.parent)
 
     def first() -> tuple[Document, SpecFile]:
