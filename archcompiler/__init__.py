@@ -15,19 +15,22 @@ from typing import Any
 
 from .diagnostics import CompileError, Diagnostic
 from .pipeline import Compilation, compile_file, compile_text
+from .stats import Ceilings
 
 __version__ = "0.1.0"
-__all__ = ["load", "compile_text", "Compilation", "CompileError", "Diagnostic", "__version__"]
+__all__ = ["load", "compile_text", "Ceilings", "Compilation", "CompileError", "Diagnostic", "__version__"]
 
 
-def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Compilation:
+def load(path: str | Path, overrides: dict[str, Any] | None = None, ceilings: Ceilings | None = None) -> Compilation:
     """Loads, validates and compiles a spec file.
 
     Args:
         path: a ``.yaml``, ``.yml`` or ``.json`` spec.
         overrides: values for the spec's top-level parameters (as ``--set`` does).
+        ceilings: the most parameters, and values per layer output, the spec may have (``--max-params`` and
+            ``--max-activations``); defaults far above any published network.
 
     Raises:
         CompileError: with every problem found; ``str(err)`` is a one-line digest, ``err.render()`` the full text.
     """
-    return compile_file(path, overrides)
+    return compile_file(path, overrides, ceilings)

@@ -31,7 +31,7 @@ import pydantic
 
 from . import layers as registry
 from .diagnostics import Diagnostic
-from .expand import MAX_BLOCK_DEPTH, Expander, _literal_id, _Skip, check_type
+from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _literal_id, _Skip, check_type
 from .expressions import FUNCTIONS, ExprError, compile_string, evaluate, evaluate_string
 from .ir import Graph
 from .load import Located, ResolvedSpec, _with_dependencies, _called_blocks
@@ -95,9 +95,12 @@ class BlockChecker(Expander):
             self.names = self.check_params(self.spec.params, {}, "the spec")
         else:
             self.names = {k: UNKNOWN for k in self.spec.params}
-        for block in self.spec.blocks:
-            if block in self.report:
-                self.table(block)
+        try:
+            for block in self.spec.blocks:
+                if block in self.report:
+                    self.table(block)
+        except _Abort:  # the spec's work budget ran out: what was found so far is the report
+            pass
         return list(self.diags.items)
 
     # -- values ------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E401": "incompatible shapes at a merge",
     "E402": "spatial dimension below 1",
     "E403": "layer output is never used",
+    "E410": "the model exceeds a size ceiling",
     "E500": "expectation does not hold",
     "E700": "Keras rejected a layer",
 }

@@ -94,6 +94,8 @@ class Expander:
 
     def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> None:
         self.error(e.code, (what + ": " if what else "") + e.message, expr_span(e, doc, path), ctx, path, e.hint)
+        if e.fatal:  # the spec's work budget is spent: nothing more can be evaluated
+            raise _Abort()
 
     # -- values ------------------------------------------------------------------------------------------------
     def evaluate(self, value: Any, env: dict, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> Any:

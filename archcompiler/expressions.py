@@ -30,13 +30,15 @@ MAX_DEPTH = 60
 class ExprError(Exception):
     """An error in an expression, with the offset and length of the culprit inside the expression's string."""
 
-    def __init__(self, code: str, message: str, offset: int = 0, length: int = 1, hint: str | None = None):
+    def __init__(self, code: str, message: str, offset: int = 0, length: int = 1, hint: str | None = None,
+                 fatal: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
         self.offset = offset
         self.length = max(1, length)
         self.hint = hint
+        self.fatal = fatal  # the work budget is spent: nothing more can be evaluated
 
 
 #: Work one spec's expressions may do in all: one unit per operation evaluated, plus one per item or character
@@ -77,7 +79,7 @@ def _charge(units: int, pos: int) -> None:
     b.left -= units
     if b.left < 0:
         raise ExprError("E302", f"the spec's expressions need more than {b.total:,} units of work (the limit); "
-                        "simplify the expression or the loops around it", pos)
+                        "simplify the expression or the loops around it", pos, fatal=True)
 
 
 def _weight(v: Any, limit: int = MAX_LEN) -> int:

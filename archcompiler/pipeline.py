@@ -1,4 +1,5 @@
-"""The compiler's stage order, in one place: parse -> validate -> expand -> infer -> count -> check expectations.
+"""The compiler's stage order, in one place: parse -> validate -> expand -> infer -> count -> check ceilings and
+expectations.
 
 Backends (summary, DOT, Keras) read the resulting :class:`Compilation`; none of these stages imports Keras.
 """
@@ -15,7 +16,8 @@ from .expand import expand
 from .infer import infer
 from .ir import Graph, TensorType, dump
 from .load import ResolvedSpec, load, load_text
-from .stats import Stats, count
+from .expressions import work_budget
+from .stats import Ceilings, Stats, check_ceilings, count
 
 
 @dataclass(frozen=True)
@@ -63,20 +65,26 @@ class Compilation:
         return to_dot(self, **options)
 
 
-def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Compilation:
+def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
+               ceilings: Ceilings | None = None) -> Compilation:
     """Runs every stage after loading; raises CompileError with all the problems found (in the blocks the model
-    never calls too, checked on their own as in :func:`check_library`)."""
-    graph = None
-    try:
-        graph = expand(spec, overrides)
-        types = infer(graph, spec.sources)
-    except CompileError as e:
-        raise CompileError([*spec.deferred, *e.diagnostics, *check_blocks(spec, uncalled_blocks(spec, graph))],
-                           {**spec.sources, **e.sources}) from None
-    problems = [*spec.deferred, *check_blocks(spec, uncalled_blocks(spec, graph))]
+    never calls too, checked on their own as in :func:`check_library`). One work budget covers every expression
+    of the spec, and ``ceilings`` bound its size (defaults: :class:`Ceilings`)."""
+    with work_budget():
+        graph = None
+        try:
+            graph = expand(spec, overrides)
+            types = infer(graph, spec.sources)
+        except CompileError as e:
+            raise CompileError([*spec.deferred, *e.diagnostics, *check_blocks(spec, uncalled_blocks(spec, graph))],
+                               {**spec.sources, **e.sources}) from None
+        problems = [*spec.deferred, *check_blocks(spec, uncalled_blocks(spec, graph))]
     if problems:
         raise CompileError(problems, spec.sources)
     stats = count(graph, types)
+    too_big = check_ceilings(graph, types, stats, ceilings or Ceilings())
+    if too_big:
+        raise CompileError(too_big, spec.sources)
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
     check_expectations(comp)
     return comp
@@ -89,20 +97,22 @@ def check_library(spec: ResolvedSpec) -> None:
     Raises:
         CompileError: every problem found, with those loading deferred (unknown keys).
     """
-    problems = [*spec.deferred, *check_blocks(spec, spec.blocks, spec_params=True)]
+    with work_budget():
+        problems = [*spec.deferred, *check_blocks(spec, spec.blocks, spec_params=True)]
     if problems:
         raise CompileError(problems, spec.sources)
 
 
-def compile_file(path: str | Path, overrides: dict[str, Any] | None = None) -> Compilation:
+def compile_file(path: str | Path, overrides: dict[str, Any] | None = None,
+                 ceilings: Ceilings | None = None) -> Compilation:
     """Compiles the spec at ``path`` (YAML or JSON)."""
-    return run_stages(load(path), overrides)
+    return run_stages(load(path), overrides, ceilings)
 
 
 def compile_text(text: str, name: str = "<string>", overrides: dict[str, Any] | None = None,
-                 base_dir: str | Path | None = None) -> Compilation:
+                 base_dir: str | Path | None = None, ceilings: Ceilings | None = None) -> Compilation:
     """Compiles spec text; ``name`` is used in messages (and picks JSON checks when it ends in .json)."""
-    return run_stages(load_text(text, name, base_dir), overrides)
+    return run_stages(load_text(text, name, base_dir), overrides, ceilings)
 
 
 def check_expectations(comp: Compilation) -> None:

@@ -91,3 +91,12 @@ def test_one_budget_is_shared_by_every_expression_of_a_spec() -> None:
             evaluate_string("${range(100000) == range(100000)}", ENV)
     assert info.value.code == "E302" and "more than 2,000,000 units of work" in info.value.message
     assert evaluate_string("${range(100000) == range(100000)}", ENV) is True  # outside: a budget of its own
+def test_a_compiled_spec_has_one_budget(monkeypatch) -> None:
+    from archcompiler import CompileError, compile_text
+    text = ("archspec: 1\nmodel:\n  inputs: {x: {shape: [4]}}\n  layers:\n    - repeat: 20000\n      layers:\n"
+            "        - if: \"${len(range(1000)) < 0}\"\n          layers: [Flatten]\n    - Dense: 2\n")
+    with pytest.raises(CompileError) as info:
+        compile_text(text, "t.yaml")
+    (d,) = {d.code: d for d in info.value.diagnostics}.values()
+    assert d.code == "E302" and "units of work" in d.message
+

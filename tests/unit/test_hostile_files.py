@@ -87,3 +87,15 @@ def test_keys_named_like_types_are_reported_by_name(text: str, key: str, path: s
 def test_a_spec_of_one_key_is_a_clean_error() -> None:
     codes = {d.code for d in diags(compile_text, "int: 1\n", "t.yaml")}
     assert codes <= {"E200", "E202"} and "E200" in codes
+
+
+def test_sizes_past_the_ceilings_are_errors_at_the_largest_layer() -> None:
+    from archcompiler import Ceilings
+    text = SPEC.replace("[Dense: 2]", "\n    - Dense: 16777216\n    - Dense: {units: 16777216, name: huge}")
+    (d,) = diags(compile_text, text, "t.yaml")
+    assert d.code == "E410" and "281,475,077,373,952 parameters" in d.message and "'huge' (Dense), has 281,474,993,487,872" in d.message
+    assert (d.span.line, d.span.col) == (6, 7) and "--max-params" in d.hint
+    assert compile_text(text, "t.yaml", ceilings=Ceilings(max_params=10**15)).stats.total.total == 281475077373952
+    (d,) = diags(compile_text, SPEC.replace("[4]", "[1000000, 1000000]"), "t.yaml", None, None,
+                 Ceilings(max_activations=10**11))
+    assert d.code == "E410" and "values per sample" in d.message
