@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from pydantic import Field
+
 from .base import (
     ActivationName, Axis, LayerDef, LayerParams, NonNegativeFloat, Shape, numel, resolve_axis,
 )
@@ -61,7 +63,8 @@ def _same_shape(p: LayerParams, ins: list[Shape]) -> Shape:
 class ActivationParams(LayerParams):
     """Arguments of ``keras.layers.Activation``."""
 
-    activation: ActivationName
+    activation: ActivationName = Field(description="The activation function, by name (e.g. relu, sigmoid, "
+                                                   "softmax).")
 
 
 def _activation_layer_flops(p: ActivationParams, ins: list[Shape], out: Shape) -> Optional[int]:
@@ -84,9 +87,11 @@ class ReLUParams(LayerParams):
     """Arguments of ``keras.layers.ReLU``: ``min(max_value, x)`` above ``threshold``,
     ``negative_slope * (x - threshold)`` below."""
 
-    max_value: Optional[NonNegativeFloat] = None
-    negative_slope: NonNegativeFloat = 0.0
-    threshold: NonNegativeFloat = 0.0
+    max_value: Optional[NonNegativeFloat] = Field(None, description="Upper bound of the output (6 gives ReLU6); "
+                                                                    "null for none.")
+    negative_slope: NonNegativeFloat = Field(0.0, description="Slope below the threshold (0: plain ReLU).")
+    threshold: NonNegativeFloat = Field(0.0, description="Inputs below this value are zeroed (or scaled by "
+                                                         "negative_slope).")
 
 
 def relu_ops_per_element(max_value: Optional[float], negative_slope: float, threshold: float) -> int:
@@ -131,7 +136,7 @@ RELU = LayerDef(
 class LeakyReLUParams(LayerParams):
     """Arguments of ``keras.layers.LeakyReLU``."""
 
-    negative_slope: NonNegativeFloat = 0.3
+    negative_slope: NonNegativeFloat = Field(0.3, description="Factor applied to negative inputs.")
 
 
 LEAKY_RELU = LayerDef(
@@ -148,7 +153,8 @@ LEAKY_RELU = LayerDef(
 class SoftmaxParams(LayerParams):
     """Arguments of ``keras.layers.Softmax`` (a single axis)."""
 
-    axis: Axis = -1
+    axis: Axis = Field(-1, description="The axis the probabilities sum to 1 over (0 is the batch; -1 the last "
+                                       "axis).")
 
 
 def _softmax_shape(p: SoftmaxParams, ins: list[Shape]) -> Shape:

@@ -35,6 +35,7 @@ element plus bias adds).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
@@ -141,6 +142,28 @@ Padding2D = Annotated[
 
 PaddingMode = Literal["valid", "same"]
 
+# Descriptions of arguments several layers share: what editors show on hover, and the start of the argument's
+# description in the JSON Schema (which adds the default and Keras's name, see LayerDef.argument_doc).
+DOC_PADDING = ("`valid`: no padding, windows stay inside the input (the output shrinks); `same`: zero padding so "
+               "that the output size is ceil(input / strides).")
+DOC_DATA_FORMAT = ("Axis order of the input; archc builds channels-last models only, so `channels_last` or null "
+                   "(the same).")
+DOC_ACTIVATION = "Activation applied to the output, by name (e.g. relu, softmax); null means none (linear)."
+DOC_USE_BIAS = "Whether the layer adds a trainable bias vector to its output."
+
+
+def doc_initializer(weights: str) -> str:
+    """The description of an initializer argument for ``weights`` (e.g. "the kernel")."""
+    return (f"How {weights} is initialised: an initializer name (e.g. glorot_uniform, he_normal, zeros) or "
+            f"`{{name: {{seed: 0, ...}}}}`.")
+
+
+def doc_regularizer(weights: str) -> str:
+    """The description of a regularizer argument for ``weights``."""
+    return (f"Penalty on {weights} added to the training loss: `{{l2: 1e-4}}`, `{{l1: 1e-5}}`, both, or a bare "
+            f"`l1`/`l2` (factor 0.01); null for none.")
+
+
 #: A float argument (an int is accepted; a bool or a string is not).
 Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
@@ -174,16 +197,19 @@ class InitializerArgs(BaseModel):
     """Arguments of a Keras initializer (only those that apply to the named initializer are passed on)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = None
-    mean: Optional[float] = None
-    stddev: Optional[float] = None
-    minval: Optional[float] = None
-    maxval: Optional[float] = None
-    value: Optional[float] = None
-    gain: Optional[float] = None
-    scale: Optional[float] = None
-    mode: Optional[Literal["fan_in", "fan_out", "fan_avg"]] = None
-    distribution: Optional[Literal["truncated_normal", "untruncated_normal", "uniform"]] = None
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = Field(
+        None, description="Random seed, for reproducible initial weights (random initializers).")
+    mean: Optional[float] = Field(None, description="Mean of random_normal / truncated_normal.")
+    stddev: Optional[float] = Field(None, description="Standard deviation of random_normal / truncated_normal.")
+    minval: Optional[float] = Field(None, description="Lower bound of random_uniform.")
+    maxval: Optional[float] = Field(None, description="Upper bound of random_uniform.")
+    value: Optional[float] = Field(None, description="The value of constant.")
+    gain: Optional[float] = Field(None, description="Multiplicative factor of orthogonal and identity.")
+    scale: Optional[float] = Field(None, description="Scaling factor of variance_scaling.")
+    mode: Optional[Literal["fan_in", "fan_out", "fan_avg"]] = Field(
+        None, description="Which fan variance_scaling divides by.")
+    distribution: Optional[Literal["truncated_normal", "untruncated_normal", "uniform"]] = Field(
+        None, description="The distribution variance_scaling draws from.")
 
 
 def _to_initializer(v: Any) -> Any:
@@ -223,8 +249,8 @@ class Regularizer(BaseModel):
     """``{l2: 1e-4}``, ``{l1: 1e-5}`` or both (``l1_l2``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    l1: Annotated[float, Field(ge=0)] = 0.0
-    l2: Annotated[float, Field(ge=0)] = 0.0
+    l1: Annotated[float, Field(ge=0)] = Field(0.0, description="L1 factor: adds l1 * sum(|w|) to the loss.")
+    l2: Annotated[float, Field(ge=0)] = Field(0.0, description="L2 factor: adds l2 * sum(w ** 2) to the loss.")
 
     def keras_config(self) -> Any:
         if self.l1 and self.l2:
@@ -353,6 +379,28 @@ class LayerDef:
     def keras_name(self) -> str:
         """The ``keras.layers`` class to instantiate."""
         return self.keras_class or self.op
+
+    def argument_doc(self, name: str) -> str:
+        """The description of argument ``name`` that the JSON Schema carries (editors show it on hover): its
+        meaning (the field's ``description``), its default (or that it is required) and Keras's name for it."""
+        info = self.params.model_fields[name]
+        meaning = (info.description or "").strip()
+        default = "Required." if info.is_required() else f"Default: `{default_text(info.get_default())}`."
+        keras = ("archc's own (not passed to Keras)." if name in self.params.archc_keys
+                 else f"Keras: `keras.layers.{self.keras_name}({name}=...)`.")
+        return " ".join(part for part in (meaning, default, keras) if part)
+
+
+def default_text(value: Any) -> str:
+    """A default value as a spec would write it: ``valid``, ``[1, 1]``, ``null``, ``0.001``, ``true``."""
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "keras_config"):
+        value = value.keras_config()
+
+    def plain(v: Any) -> Any:
+        return [plain(x) for x in v] if isinstance(v, (tuple, list)) else v
+    return json.dumps(plain(value))
 
 
 REGISTRY_T = dict[str, "LayerDef"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Sequence, Union
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .activations import activation_flops, add_flops
 from .base import (
-    ActivationName, DataFormat, Dim, InferFn, InitializerArg, IntPair, LayerDef, LayerParams, PaddingMode,
-    PositiveInt, RegularizerArg, Shape, ShapeError, check_spatial, numel, require_known, require_rank,
-    window_output_dim, kernel_macs,
+    DOC_ACTIVATION, DOC_DATA_FORMAT, DOC_PADDING, DOC_USE_BIAS, ActivationName, DataFormat, Dim, InferFn,
+    InitializerArg, IntPair, LayerDef, LayerParams, PaddingMode, PositiveInt, RegularizerArg, Shape, ShapeError,
+    check_spatial, doc_initializer, doc_regularizer, numel, require_known, require_rank, window_output_dim,
+    kernel_macs,
 )
 
 
@@ -27,6 +28,16 @@ def _to_single(v: Any) -> Any:
 
 #: ``3`` or ``[3]``, normalised to one positive integer (Conv1D's sizes).
 IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single, json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
+
+
+_FILTERS = "Number of output channels (convolution kernels)."
+_KERNEL_2D = "Height and width of the convolution window: `3` or `[3, 3]`."
+_STRIDES_2D = "Step of the window along height and width: `2` or `[2, 2]` halves the output size."
+_DILATION_2D = ("Spacing between kernel taps (atrous convolution): `2` or `[2, 2]`; cannot be combined with "
+                "strides > 1.")
+_GROUPS = ("Number of groups the input channels are split into, each convolved separately; input channels and "
+           "filters must be divisible by it.")
+_DEPTH_MULTIPLIER = "Number of depthwise kernels (output channels) per input channel."
 
 
 def _check_strides_dilation(strides: Sequence[int], dilation_rate: Sequence[int]) -> None:
@@ -82,19 +93,19 @@ def _bias_and_activation(use_bias: bool, activation: Optional[str], out: Shape) 
 class Conv2DParams(LayerParams):
     """Arguments of ``keras.layers.Conv2D``."""
 
-    filters: PositiveInt
-    kernel_size: IntPair
-    strides: IntPair = (1, 1)
-    padding: PaddingMode = "valid"
-    data_format: DataFormat = None
-    dilation_rate: IntPair = (1, 1)
-    groups: PositiveInt = 1
-    activation: Optional[ActivationName] = None
-    use_bias: bool = True
-    kernel_initializer: InitializerArg = "glorot_uniform"
-    bias_initializer: InitializerArg = "zeros"
-    kernel_regularizer: RegularizerArg = None
-    bias_regularizer: RegularizerArg = None
+    filters: PositiveInt = Field(description=_FILTERS)
+    kernel_size: IntPair = Field(description=_KERNEL_2D)
+    strides: IntPair = Field((1, 1), description=_STRIDES_2D)
+    padding: PaddingMode = Field("valid", description=DOC_PADDING)
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    dilation_rate: IntPair = Field((1, 1), description=_DILATION_2D)
+    groups: PositiveInt = Field(1, description=_GROUPS)
+    activation: Optional[ActivationName] = Field(None, description=DOC_ACTIVATION)
+    use_bias: bool = Field(True, description=DOC_USE_BIAS)
+    kernel_initializer: InitializerArg = Field("glorot_uniform", description=doc_initializer("the kernel"))
+    bias_initializer: InitializerArg = Field("zeros", description=doc_initializer("the bias"))
+    kernel_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the kernel"))
+    bias_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the bias"))
 
     @model_validator(mode="after")
     def _check(self) -> "Conv2DParams":
@@ -108,19 +119,22 @@ class Conv2DParams(LayerParams):
 class Conv1DParams(LayerParams):
     """Arguments of ``keras.layers.Conv1D``."""
 
-    filters: PositiveInt
-    kernel_size: IntSingle
-    strides: IntSingle = 1
-    padding: Literal["valid", "same", "causal"] = "valid"
-    data_format: DataFormat = None
-    dilation_rate: IntSingle = 1
-    groups: PositiveInt = 1
-    activation: Optional[ActivationName] = None
-    use_bias: bool = True
-    kernel_initializer: InitializerArg = "glorot_uniform"
-    bias_initializer: InitializerArg = "zeros"
-    kernel_regularizer: RegularizerArg = None
-    bias_regularizer: RegularizerArg = None
+    filters: PositiveInt = Field(description=_FILTERS)
+    kernel_size: IntSingle = Field(description="Length of the convolution window: `3` or `[3]`.")
+    strides: IntSingle = Field(1, description="Step of the window along the steps axis: `2` halves the output.")
+    padding: Literal["valid", "same", "causal"] = Field(
+        "valid", description=DOC_PADDING + " `causal`: padding on the left only, so that an output step sees no "
+                                           "later input step.")
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    dilation_rate: IntSingle = Field(1, description="Spacing between kernel taps; cannot be combined with "
+                                                    "strides > 1.")
+    groups: PositiveInt = Field(1, description=_GROUPS)
+    activation: Optional[ActivationName] = Field(None, description=DOC_ACTIVATION)
+    use_bias: bool = Field(True, description=DOC_USE_BIAS)
+    kernel_initializer: InitializerArg = Field("glorot_uniform", description=doc_initializer("the kernel"))
+    bias_initializer: InitializerArg = Field("zeros", description=doc_initializer("the bias"))
+    kernel_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the kernel"))
+    bias_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the bias"))
 
     @model_validator(mode="after")
     def _check(self) -> "Conv1DParams":
@@ -199,18 +213,19 @@ CONV1D = LayerDef(
 class DepthwiseConv2DParams(LayerParams):
     """Arguments of ``keras.layers.DepthwiseConv2D``."""
 
-    kernel_size: IntPair
-    strides: IntPair = (1, 1)
-    padding: PaddingMode = "valid"
-    depth_multiplier: PositiveInt = 1
-    data_format: DataFormat = None
-    dilation_rate: IntPair = (1, 1)
-    activation: Optional[ActivationName] = None
-    use_bias: bool = True
-    depthwise_initializer: InitializerArg = "glorot_uniform"
-    bias_initializer: InitializerArg = "zeros"
-    depthwise_regularizer: RegularizerArg = None
-    bias_regularizer: RegularizerArg = None
+    kernel_size: IntPair = Field(description=_KERNEL_2D)
+    strides: IntPair = Field((1, 1), description=_STRIDES_2D)
+    padding: PaddingMode = Field("valid", description=DOC_PADDING)
+    depth_multiplier: PositiveInt = Field(1, description=_DEPTH_MULTIPLIER)
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    dilation_rate: IntPair = Field((1, 1), description=_DILATION_2D)
+    activation: Optional[ActivationName] = Field(None, description=DOC_ACTIVATION)
+    use_bias: bool = Field(True, description=DOC_USE_BIAS)
+    depthwise_initializer: InitializerArg = Field("glorot_uniform",
+                                                  description=doc_initializer("the depthwise kernel"))
+    bias_initializer: InitializerArg = Field("zeros", description=doc_initializer("the bias"))
+    depthwise_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the depthwise kernel"))
+    bias_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the bias"))
 
     @model_validator(mode="after")
     def _check(self) -> "DepthwiseConv2DParams":
@@ -221,21 +236,24 @@ class DepthwiseConv2DParams(LayerParams):
 class SeparableConv2DParams(LayerParams):
     """Arguments of ``keras.layers.SeparableConv2D``."""
 
-    filters: PositiveInt
-    kernel_size: IntPair
-    strides: IntPair = (1, 1)
-    padding: PaddingMode = "valid"
-    data_format: DataFormat = None
-    dilation_rate: IntPair = (1, 1)
-    depth_multiplier: PositiveInt = 1
-    activation: Optional[ActivationName] = None
-    use_bias: bool = True
-    depthwise_initializer: InitializerArg = "glorot_uniform"
-    pointwise_initializer: InitializerArg = "glorot_uniform"
-    bias_initializer: InitializerArg = "zeros"
-    depthwise_regularizer: RegularizerArg = None
-    pointwise_regularizer: RegularizerArg = None
-    bias_regularizer: RegularizerArg = None
+    filters: PositiveInt = Field(description="Number of output channels of the pointwise (1x1) convolution.")
+    kernel_size: IntPair = Field(description="Height and width of the depthwise window: `3` or `[3, 3]`.")
+    strides: IntPair = Field((1, 1), description=_STRIDES_2D)
+    padding: PaddingMode = Field("valid", description=DOC_PADDING)
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    dilation_rate: IntPair = Field((1, 1), description=_DILATION_2D)
+    depth_multiplier: PositiveInt = Field(1, description="Number of depthwise kernels per input channel (the "
+                                                         "intermediate channels are input channels x this).")
+    activation: Optional[ActivationName] = Field(None, description=DOC_ACTIVATION)
+    use_bias: bool = Field(True, description=DOC_USE_BIAS)
+    depthwise_initializer: InitializerArg = Field("glorot_uniform",
+                                                  description=doc_initializer("the depthwise kernel"))
+    pointwise_initializer: InitializerArg = Field("glorot_uniform",
+                                                  description=doc_initializer("the pointwise kernel"))
+    bias_initializer: InitializerArg = Field("zeros", description=doc_initializer("the bias"))
+    depthwise_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the depthwise kernel"))
+    pointwise_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the pointwise kernel"))
+    bias_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the bias"))
 
     @model_validator(mode="after")
     def _check(self) -> "SeparableConv2DParams":

@@ -13,16 +13,19 @@ from pydantic import Field
 
 from .activations import activation_flops, add_flops
 from .base import (
-    ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt, RegularizerArg, Shape, ShapeError,
-    kernel_macs, numel,
+    DOC_ACTIVATION, DOC_USE_BIAS, ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt,
+    RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, kernel_macs, numel,
 )
 
 
 class InputParams(LayerParams):
     """``Input: {shape: [64, 64, 3]}``: a model input; the batch dimension is implicit."""
 
-    shape: tuple[Optional[PositiveInt], ...] = Field(min_length=1, max_length=8)
-    dtype: Literal["float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool"] = "float32"
+    shape: tuple[Optional[PositiveInt], ...] = Field(
+        min_length=1, max_length=8, description="The input's shape without the batch dimension; null for a "
+                                                "dimension of any size.")
+    dtype: Literal["float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool"] = Field(
+        "float32", description="Element type of the input tensor.")
 
 
 def _input_shape(p: InputParams, ins: list[Shape]) -> Shape:
@@ -38,13 +41,13 @@ INPUT = LayerDef(
 class DenseParams(LayerParams):
     """Arguments of ``keras.layers.Dense``."""
 
-    units: PositiveInt
-    activation: Optional[ActivationName] = None
-    use_bias: bool = True
-    kernel_initializer: InitializerArg = "glorot_uniform"
-    bias_initializer: InitializerArg = "zeros"
-    kernel_regularizer: RegularizerArg = None
-    bias_regularizer: RegularizerArg = None
+    units: PositiveInt = Field(description="Number of outputs (the size of the new last axis).")
+    activation: Optional[ActivationName] = Field(None, description=DOC_ACTIVATION)
+    use_bias: bool = Field(True, description=DOC_USE_BIAS)
+    kernel_initializer: InitializerArg = Field("glorot_uniform", description=doc_initializer("the kernel"))
+    bias_initializer: InitializerArg = Field("zeros", description=doc_initializer("the bias"))
+    kernel_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the kernel"))
+    bias_regularizer: RegularizerArg = Field(None, description=doc_regularizer("the bias"))
 
 
 def _dense_shape(p: DenseParams, ins: list[Shape]) -> Shape:
@@ -84,8 +87,10 @@ DENSE = LayerDef(
 class DropoutParams(LayerParams):
     """Arguments of ``keras.layers.Dropout``: the fraction of inputs zeroed during training."""
 
-    rate: Annotated[float, Field(strict=True, ge=0, lt=1)]
-    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = None
+    rate: Annotated[float, Field(strict=True, ge=0, lt=1)] = Field(
+        description="Fraction of the inputs set to 0 during training, in [0, 1).")
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = Field(
+        None, description="Random seed of the dropout mask, for reproducible training.")
 
 
 def _same_shape(p: LayerParams, ins: list[Shape]) -> Shape:
@@ -101,8 +106,10 @@ DROPOUT = LayerDef(
 class RescalingParams(LayerParams):
     """Arguments of ``keras.layers.Rescaling``: ``x * scale + offset``."""
 
-    scale: Float
-    offset: Float = 0.0
+    scale: Float = Field(description="Factor the input is multiplied by, e.g. `${1 / 255}` to map pixels to "
+                                     "[0, 1].")
+    offset: Float = Field(0.0, description="Value added after scaling, e.g. -1 with scale `${1 / 127.5}` to map "
+                                           "pixels to [-1, 1].")
 
 
 def _rescaling_flops(p: RescalingParams, ins: list[Shape], out: Shape) -> Optional[int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from pydantic import Field
+
 from .base import Axis, Dim, InferFn, LayerDef, LayerParams, Shape, ShapeError, numel, resolve_axis
 
 
@@ -63,7 +65,8 @@ MINIMUM = _merge("Minimum", "Element-wise minimum of its inputs (all of one shap
 class ConcatenateParams(LayerParams):
     """Arguments of ``keras.layers.Concatenate``."""
 
-    axis: Axis = -1
+    axis: Axis = Field(-1, description="The axis the inputs are joined along (0 is the batch; -1 the last axis, "
+                                       "i.e. channels).")
 
 
 def _concat_shape(p: ConcatenateParams, ins: list[Shape]) -> Shape:

@@ -18,28 +18,34 @@ from typing import Annotated, Any, Optional, Union
 from pydantic import BeforeValidator, Field
 
 from .base import (
-    Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, numel, require_known,
-    resolve_axis,
+    Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, doc_initializer,
+    doc_regularizer, numel, require_known, resolve_axis,
 )
 
 PositiveFloat = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 UnitFloat = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 
+_EPSILON = "Small number added to the variance before the square root, to avoid dividing by zero."
+_CENTER = "Whether to add the trainable offset beta after normalising."
+_SCALE = "Whether to multiply by the trainable factor gamma after normalising."
+
 
 class BatchNormalizationParams(LayerParams):
     """Arguments of ``keras.layers.BatchNormalization``. ``axis`` is the channel axis (``3`` or ``-1`` for images)."""
 
-    axis: Axis = -1
-    momentum: UnitFloat = 0.99
-    epsilon: PositiveFloat = 0.001
-    center: bool = True
-    scale: bool = True
-    beta_initializer: InitializerArg = "zeros"
-    gamma_initializer: InitializerArg = "ones"
-    moving_mean_initializer: InitializerArg = "zeros"
-    moving_variance_initializer: InitializerArg = "ones"
-    beta_regularizer: RegularizerArg = None
-    gamma_regularizer: RegularizerArg = None
+    axis: Axis = Field(-1, description="The channel axis: each index along it has its own statistics, gamma and "
+                                       "beta (0 is the batch; -1 the last axis, 3 for images).")
+    momentum: UnitFloat = Field(0.99, description="Weight of the old value when the moving mean and variance are "
+                                                  "updated in training.")
+    epsilon: PositiveFloat = Field(0.001, description=_EPSILON)
+    center: bool = Field(True, description=_CENTER)
+    scale: bool = Field(True, description=_SCALE)
+    beta_initializer: InitializerArg = Field("zeros", description=doc_initializer("beta"))
+    gamma_initializer: InitializerArg = Field("ones", description=doc_initializer("gamma"))
+    moving_mean_initializer: InitializerArg = Field("zeros", description=doc_initializer("the moving mean"))
+    moving_variance_initializer: InitializerArg = Field("ones", description=doc_initializer("the moving variance"))
+    beta_regularizer: RegularizerArg = Field(None, description=doc_regularizer("beta"))
+    gamma_regularizer: RegularizerArg = Field(None, description=doc_regularizer("gamma"))
 
 
 def _bn_channels(p: BatchNormalizationParams, x: Shape) -> int:
@@ -84,14 +90,15 @@ class LayerNormalizationParams(LayerParams):
 
     axis: Annotated[
         Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
-    ] = -1
-    epsilon: PositiveFloat = 0.001
-    center: bool = True
-    scale: bool = True
-    beta_initializer: InitializerArg = "zeros"
-    gamma_initializer: InitializerArg = "ones"
-    beta_regularizer: RegularizerArg = None
-    gamma_regularizer: RegularizerArg = None
+    ] = Field(-1, description="The axis or list of axes each sample is normalised over (0 is the batch; -1 the "
+                              "last axis).")
+    epsilon: PositiveFloat = Field(0.001, description=_EPSILON)
+    center: bool = Field(True, description=_CENTER)
+    scale: bool = Field(True, description=_SCALE)
+    beta_initializer: InitializerArg = Field("zeros", description=doc_initializer("beta"))
+    gamma_initializer: InitializerArg = Field("ones", description=doc_initializer("gamma"))
+    beta_regularizer: RegularizerArg = Field(None, description=doc_regularizer("beta"))
+    gamma_regularizer: RegularizerArg = Field(None, description=doc_regularizer("gamma"))
 
     def keras_config(self) -> dict[str, Any]:
         out = super().keras_config()

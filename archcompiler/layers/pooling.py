@@ -8,25 +8,30 @@ from __future__ import annotations
 
 from typing import Optional
 
+from pydantic import Field
+
 from .base import (
-    DataFormat, InferFn, IntPair, LayerDef, LayerParams, PaddingMode, Shape, check_spatial, numel, require_rank,
-    window_output_dim,
+    DOC_DATA_FORMAT, DOC_PADDING, DataFormat, InferFn, IntPair, LayerDef, LayerParams, PaddingMode, Shape,
+    check_spatial, numel, require_rank, window_output_dim,
 )
+
+_POOL_SIZE = "Height and width of the pooling window: `2` or `[2, 2]`."
 
 
 class MaxPooling2DParams(LayerParams):
     """Arguments of ``keras.layers.MaxPooling2D``; ``strides`` defaults to ``pool_size``."""
 
-    pool_size: IntPair = (2, 2)
-    strides: Optional[IntPair] = None
-    padding: PaddingMode = "valid"
-    data_format: DataFormat = None
+    pool_size: IntPair = Field((2, 2), description=_POOL_SIZE)
+    strides: Optional[IntPair] = Field(None, description="Step of the window along height and width; null means "
+                                                         "pool_size (windows that do not overlap).")
+    padding: PaddingMode = Field("valid", description=DOC_PADDING)
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 
 class AveragePooling2DParams(MaxPooling2DParams):
     """Arguments of ``keras.layers.AveragePooling2D`` (``pool_size`` is required, as in Keras)."""
 
-    pool_size: IntPair
+    pool_size: IntPair = Field(description=_POOL_SIZE)
 
 
 def _pool_shape(op: str) -> InferFn:
@@ -61,8 +66,9 @@ AVERAGE_POOLING2D = LayerDef(
 class GlobalPooling2DParams(LayerParams):
     """Arguments of ``keras.layers.GlobalAveragePooling2D`` / ``GlobalMaxPooling2D``."""
 
-    data_format: DataFormat = None
-    keepdims: bool = False
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    keepdims: bool = Field(False, description="true keeps height and width as 1 (output 1x1xC); false gives one "
+                                              "vector of C values.")
 
 
 def _global_shape(op: str) -> InferFn:

@@ -12,8 +12,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, field_validator
 
 from .base import (
-    MAX_SIZE, DataFormat, IntPair, LayerDef, LayerParams, Padding2D, Shape, ShapeError, check_spatial, numel,
-    require_rank,
+    DOC_DATA_FORMAT, MAX_SIZE, DataFormat, IntPair, LayerDef, LayerParams, Padding2D, Shape, ShapeError,
+    check_spatial, numel, require_rank,
 )
 
 
@@ -25,7 +25,7 @@ from .base import (
 class FlattenParams(LayerParams):
     """Arguments of ``keras.layers.Flatten``."""
 
-    data_format: DataFormat = None
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 
 def _flatten_shape(p: FlattenParams, ins: list[Shape]) -> Shape:
@@ -43,7 +43,9 @@ TargetDim = Annotated[int, Field(strict=True, ge=-1, le=MAX_SIZE)]
 class ReshapeParams(LayerParams):
     """Arguments of ``keras.layers.Reshape``: the new shape without the batch; one entry may be -1 (inferred)."""
 
-    target_shape: Annotated[tuple[TargetDim, ...], Field(min_length=1, max_length=8)]
+    target_shape: Annotated[tuple[TargetDim, ...], Field(min_length=1, max_length=8)] = Field(
+        description="The new shape without the batch dimension, e.g. `[7, 7, 64]`; one entry may be -1, "
+                    "computed from the input's size.")
 
     @field_validator("target_shape")
     @classmethod
@@ -91,8 +93,10 @@ def _plus(n: Optional[int], k: int) -> Optional[int]:
 class ZeroPadding2DParams(LayerParams):
     """Arguments of ``keras.layers.ZeroPadding2D``: ``3``, ``[1, 2]`` or ``[[top, bottom], [left, right]]``."""
 
-    padding: Padding2D = ((1, 1), (1, 1))
-    data_format: DataFormat = None
+    padding: Padding2D = Field(((1, 1), (1, 1)), description="Rows and columns of zeros to add: `3` (all "
+                                                             "sides), `[1, 2]` (height, width: both sides) or "
+                                                             "`[[top, bottom], [left, right]]`.")
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 
 def _zero_padding_shape(p: ZeroPadding2DParams, ins: list[Shape]) -> Shape:
@@ -111,8 +115,10 @@ ZERO_PADDING2D = LayerDef(
 class Cropping2DParams(LayerParams):
     """Arguments of ``keras.layers.Cropping2D``: ``2``, ``[1, 2]`` or ``[[top, bottom], [left, right]]``."""
 
-    cropping: Padding2D = ((0, 0), (0, 0))
-    data_format: DataFormat = None
+    cropping: Padding2D = Field(((0, 0), (0, 0)), description="Rows and columns to remove: `2` (all sides), "
+                                                              "`[1, 2]` (height, width: both sides) or "
+                                                              "`[[top, bottom], [left, right]]`.")
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 
 def _cropping_shape(p: Cropping2DParams, ins: list[Shape]) -> Shape:
@@ -133,9 +139,10 @@ CROPPING2D = LayerDef(
 class UpSampling2DParams(LayerParams):
     """Arguments of ``keras.layers.UpSampling2D``."""
 
-    size: IntPair = (2, 2)
-    data_format: DataFormat = None
-    interpolation: Literal["nearest", "bilinear"] = "nearest"
+    size: IntPair = Field((2, 2), description="Upsampling factors for height and width: `2` or `[2, 3]`.")
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+    interpolation: Literal["nearest", "bilinear"] = Field(
+        "nearest", description="`nearest` repeats each row and column; `bilinear` interpolates between them.")
 
 
 def _upsampling_shape(p: UpSampling2DParams, ins: list[Shape]) -> Shape:
