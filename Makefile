@@ -42,8 +42,10 @@ graphviz:
 	      || echo "warning: could not install graphviz; diagrams other than -f dot will fail"; \
 	  else echo "warning: Graphviz's dot not found; install it (e.g. apt-get install graphviz) to render diagrams"; fi; }
 
+# Both copies of the JSON Schema: the repository's (editors point at it) and the package's (archc schema --check).
 schema: setup
 	$(BIN)/archc schema -o schema/archspec.schema.json
+	$(BIN)/archc schema -o archcompiler/data/archspec.schema.json
 
 # Regenerates what the docs generate from the code: the JSON Schema and the layer reference.
 docs: schema

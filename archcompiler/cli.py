@@ -214,24 +214,40 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import schema_text
+    from .schema import packaged_schema, repository_schema, schema_text
     text = schema_text()
     if args.check:
-        path = Path(args.output or "schema/archspec.schema.json")
-        try:
-            current = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"cannot read {path}: {e.strerror}") from None
-        if current != text:
-            print(f"{path} is out of date; regenerate it with: archc schema -o {path}", file=sys.stderr)
-            return EXIT_FINDINGS
-        print(f"{path} is up to date")
-        return EXIT_OK
+        # -o FILE: that file. Otherwise the copy shipped in the package, and the repository's when run inside it.
+        copies: list[Any] = [Path(args.output)] if args.output else [packaged_schema()]
+        repo = None if args.output else repository_schema(Path.cwd())
+        if repo is not None:
+            copies.append(repo)
+        stale = 0
+        for path in copies:
+            shown = _shown_path(path) if isinstance(path, Path) else str(path)
+            try:
+                current = path.read_text(encoding="utf-8")
+            except OSError as e:
+                raise UsageError(f"cannot read {shown}: {e.strerror}") from None
+            if current != text:
+                print(f"{shown} is out of date; regenerate it with: archc schema -o {shown}", file=sys.stderr)
+                stale += 1
+            else:
+                print(f"{shown} is up to date")
+        return EXIT_FINDINGS if stale else EXIT_OK
     if args.output:
         _write_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
@@ -360,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
              "registry; editors use it for completion and checking.")
     sp.add_argument("-o", "--output", help="write to this file (default: standard output)")
     sp.add_argument("--check", action="store_true",
-                    help="exit 1 if the file (-o, default schema/archspec.schema.json) is not up to date")
+                    help="exit 1 if the file (-o) is not up to date; without -o, checks the copy shipped in the "
+                         "package and, inside the archc repository, schema/archspec.schema.json")
 
     sp = add("layers", cmd_layers, "list the layer types archc knows",
              "Lists every layer type of the registry with its family and arguments.")

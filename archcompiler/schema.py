@@ -1,17 +1,25 @@
 """The JSON Schema (draft 2020-12) of spec files, generated from the pydantic models and the layer registry.
 
-``schema/archspec.schema.json`` is this function's output, committed; a test fails when it is stale.
+Two committed copies hold this module's output, and a test fails when either is stale: the package's
+``archcompiler/data/archspec.schema.json`` (package data, so an installed archc has it) and the repository's
+``schema/archspec.schema.json`` (what editors and other tools point at). ``make schema`` writes both.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Optional
 
 from .layers import REGISTRY
-from .spec import IDENT, IfEntry, RepeatEntry, SpecFile
+from .spec import IDENT, RESERVED_KEYS, IfEntry, RepeatEntry, SpecFile
 
 SCHEMA_ID = "https://archc.dev/schema/archspec.schema.json"
+
+#: A block name in a block call: an identifier other than the keys every entry may have (id, inputs ...).
+BLOCK_NAME = "^(?!(?:" + "|".join(RESERVED_KEYS) + ")$)" + IDENT[1:]
 
 EXPRESSION = {
     "type": "string",
@@ -20,14 +28,26 @@ EXPRESSION = {
 }
 
 
+_EXPRESSION_REF = {"$ref": "#/$defs/Expression"}
+
+#: Annotations that describe a value rather than constrain it: they stay on the outside when a value schema is
+#: wrapped to also accept expressions, where editors look for them (hover, completion).
+_ANNOTATIONS = ("title", "description", "default")
+
+
 def _allow_expressions(node: Any) -> Any:
-    """Wraps every value schema so that an expression string is accepted wherever a value is."""
+    """Wraps every value schema so that an expression string is accepted wherever a value is.
+
+    Pydantic's generated titles (``"Kernel Size"``) are dropped: editors would show them instead of the
+    descriptions."""
     if isinstance(node, list):
         return [_allow_expressions(n) for n in node]
     if not isinstance(node, dict):
         return node
     out = {}
     for k, v in node.items():
+        if k == "title":
+            continue
         if k in ("properties", "$defs", "patternProperties"):
             out[k] = {name: _allow_expressions(s) for name, s in v.items()}
         elif k in ("items", "additionalProperties") and isinstance(v, dict):
@@ -37,31 +57,45 @@ def _allow_expressions(node: Any) -> Any:
         else:
             out[k] = v
     if any(k in out for k in ("type", "enum", "const", "$ref", "anyOf")) and "properties" not in out:
-        return {"anyOf": [out, {"$ref": "#/$defs/Expression"}]}
+        notes = {k: out.pop(k) for k in _ANNOTATIONS if k in out}
+        alternatives = [a for a in _alternatives(out) if a != _EXPRESSION_REF]
+        return {**notes, "anyOf": [*alternatives, _EXPRESSION_REF]}
     return out
 
 
-def _layer_entry(op: str, defs: dict) -> dict:
+def _alternatives(node: dict) -> list[dict]:
+    """The alternatives of a bare ``anyOf`` (nested bare ``anyOf`` flattened), or ``[node]``."""
+    if list(node) == ["anyOf"]:
+        return [a for n in node["anyOf"] for a in _alternatives(n)]
+    return [node]
+
+
+def _layer_schema(op: str, defs: dict) -> dict:
+    """The value of a layer's key: its arguments as a mapping, nothing (``Flatten:``) or the shorthand scalar.
+
+    Each argument's description is :meth:`LayerDef.argument_doc`: its meaning (from the parameter model), its
+    default and Keras's name for it."""
     defn = REGISTRY[op]
     schema = defn.params.model_json_schema(ref_template="#/$defs/{model}")
     for name, d in schema.pop("$defs", {}).items():
         defs.setdefault(name, _allow_expressions(d))
     schema = _allow_expressions(schema)
-    props = schema.setdefault("properties", {})
+    # Editors show the title as the heading of a hover, the description below it.
+    props = {name: {"title": f"{op}.{name}", "description": defn.argument_doc(name),
+                    **{k: v for k, v in prop.items() if k != "description"}}
+             for name, prop in schema.get("properties", {}).items()}
     props.update(_reserved_props())
-    args = {k: v for k, v in schema.items() if k != "title"}
+    schema["properties"] = props
+    args = {k: v for k, v in schema.items() if k not in ("title", "description")}
     args["additionalProperties"] = False
     alternatives: list[dict] = [args, {"type": "null"}]
     if defn.positional:
-        alternatives.append({"type": ["number", "string", "array", "boolean"],
-                             "description": f"shorthand for {{{defn.positional}: value}}"})
-    return {
-        "type": "object",
-        "description": defn.doc,
-        "properties": {op: {"anyOf": alternatives}, **_reserved_props()},
-        "required": [op],
-        "additionalProperties": False,
-    }
+        value = {k: v for k, v in props[defn.positional].items() if k not in _ANNOTATIONS}
+        alternatives.append({**value, "description": f"Shorthand for `{op}: {{{defn.positional}: value}}`."})
+    doc = f"{defn.doc} Keras: `keras.layers.{defn.keras_name}`."
+    if defn.positional:
+        doc += f" Shorthand: `{op}: <{defn.positional}>`."
+    return {"title": op, "description": doc, "anyOf": alternatives}
 
 
 def _reserved_props() -> dict:
@@ -86,6 +120,18 @@ def _link_entries(node: Any) -> Any:
     return node
 
 
+def _drop_property_titles(node: Any, is_property: bool = False) -> Any:
+    """Drops pydantic's titles of properties (``"Layers"`` for ``layers``): editors show a title as the heading of
+    every hover below it, instead of the property's own description."""
+    if isinstance(node, list):
+        return [_drop_property_titles(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: ({name: _drop_property_titles(s, True) for name, s in v.items()} if k == "properties"
+                else _drop_property_titles(v))
+            for k, v in node.items() if not (is_property and k == "title" and isinstance(v, str))}
+
+
 def build_schema() -> dict:
     """Returns the JSON Schema of spec files as a dict."""
     schema = SpecFile.model_json_schema(ref_template="#/$defs/{model}")
@@ -95,12 +141,23 @@ def build_schema() -> dict:
         for name, d in s.pop("$defs", {}).items():
             defs.setdefault(name, d)
         defs[model.__name__] = s
+    schema = _drop_property_titles(schema)
+    defs = schema["$defs"] = _drop_property_titles(defs)
+    for name in ("shape", "dtype"):  # model.inputs declare Input layers: their arguments' descriptions
+        defs["InputDecl"]["properties"][name]["description"] = REGISTRY["Input"].argument_doc(name)
     ops = sorted(REGISTRY)
-    entries = [{"type": "string", "pattern": IDENT, "description": "A layer type or block without arguments."}]
-    entries += [{"$ref": f"#/$defs/{op}Entry"} for op in ops if op != "Input"]
-    for op in ops:
-        if op != "Input":
-            defs[f"{op}Entry"] = _layer_entry(op, defs)
+    layers = [op for op in ops if op != "Input"]  # inputs are declared under model.inputs
+    entries = [{"type": "string", "pattern": IDENT, "description": "A layer type or block without arguments."},
+               {"$ref": "#/$defs/Layer"}]
+    # One object with a property per layer type, so that editors propose each layer name once; `oneOf` requires
+    # exactly one of them.
+    defs["Layer"] = {
+        "type": "object",
+        "description": "A layer: `{LayerType: arguments}` plus id / inputs / name / trainable.",
+        "properties": {**{op: _layer_schema(op, defs) for op in layers}, **_reserved_props()},
+        "oneOf": [{"required": [op]} for op in layers],
+        "additionalProperties": False,
+    }
     not_block = [{"required": [op]} for op in ops] + [{"required": [k]} for k in ("repeat", "for", "if")]
     defs["BlockCall"] = {
         "type": "object",
@@ -108,7 +165,7 @@ def build_schema() -> dict:
         "minProperties": 1,
         "not": {"anyOf": not_block},
         "properties": _reserved_props(),
-        "patternProperties": {IDENT: {"type": ["object", "null"]}},
+        "patternProperties": {BLOCK_NAME: {"type": ["object", "null"]}},
         "additionalProperties": False,
     }
     entries += [{"$ref": "#/$defs/RepeatEntry"}, {"$ref": "#/$defs/IfEntry"}, {"$ref": "#/$defs/BlockCall"}]
@@ -126,5 +183,24 @@ def build_schema() -> dict:
 
 
 def schema_text() -> str:
-    """The schema as stable, pretty JSON text (what is committed under schema/)."""
+    """The schema as stable, pretty JSON text (what both committed copies hold)."""
     return json.dumps(build_schema(), indent=2, sort_keys=False) + "\n"
+
+
+#: The repository's copy, relative to the repository root.
+REPOSITORY_SCHEMA = Path("schema") / "archspec.schema.json"
+
+
+def packaged_schema() -> Traversable:
+    """The copy shipped as package data (``archcompiler/data/archspec.schema.json``)."""
+    return resources.files(__package__).joinpath("data", "archspec.schema.json")
+
+
+def repository_schema(start: Path) -> Optional[Path]:
+    """The repository's copy when ``start`` is inside a checkout of archc (a folder with ``schema/`` and the
+    ``archcompiler`` package), searching ``start`` and its parents; None elsewhere."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / REPOSITORY_SCHEMA).is_file() and (folder / "archcompiler" / "schema.py").is_file():
+            return folder / REPOSITORY_SCHEMA
+    return None

@@ -184,6 +184,9 @@ class Training(_Strict):
 class SpecFile(_Strict):
     """One archc spec file (YAML or JSON)."""
 
+    # `$schema` only by its alias: `schema_uri` is not a key of the language.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
     archspec: Literal[1] = Field(1, description="Version of the spec language.")
     name: Optional[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_length=128)]] = \
         Field(None, description="The model's name (default: the file's stem).")
@@ -196,7 +199,11 @@ class SpecFile(_Strict):
     model: Optional[ModelDef] = Field(None, description="The network (a library of blocks has none).")
     expect: Optional[Expect] = None
     training: Optional[Training] = None
+    schema_uri: Optional[str] = Field(
+        None, alias="$schema",
+        description="The JSON Schema editors check this file against (JSON specs; YAML specs use the "
+                    "`# yaml-language-server: $schema=...` comment instead). archc ignores it.")
 
 
 #: Top-level keys in a spec file, for "did you mean".
-TOP_KEYS = tuple(SpecFile.model_fields)
+TOP_KEYS = tuple(f.alias or n for n, f in SpecFile.model_fields.items())
