@@ -14,7 +14,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz yls
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,12 +47,28 @@ schema: setup
 	$(BIN)/archc schema -o schema/archspec.schema.json
 	$(BIN)/archc schema -o archcompiler/data/archspec.schema.json
 
+# yaml-language-server for the editor tests (tests/editor/), at the versions tools/yls/package-lock.json pins, in
+# .cache/yls/ (git-ignored). Where node or npm is missing it warns, and those tests are skipped.
+YLS_DIR := .cache/yls
+YLS     := $(YLS_DIR)/node_modules/.bin/yaml-language-server
+.PHONY: yls
+yls:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) -s --no-print-directory $(YLS); \
+	else echo "warning: node/npm not found; the editor tests (tests/editor/) will be skipped"; fi
+
+$(YLS): tools/yls/package.json tools/yls/package-lock.json
+	mkdir -p $(YLS_DIR)
+	cp tools/yls/package.json tools/yls/package-lock.json $(YLS_DIR)/
+	cd $(YLS_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(YLS)
+
 # Regenerates what the docs generate from the code: the JSON Schema and the layer reference.
 docs: schema
 	$(BIN)/python -m archcompiler.docs
 
 clean:
-	rm -rf build $(VENV) .pytest_cache .hypothesis
+	rm -rf build $(VENV) .pytest_cache .hypothesis $(YLS_DIR)
 
 # Regenerates the diagrams embedded in docs/diagrams.md: the SVG, and beside it the DOT text that
 # tests/golden/test_dot_golden.py compares with what archc writes today.
