@@ -83,6 +83,7 @@ class Expander:
     instances: list[BlockInstance] = field(default_factory=list)
     instance_names: dict[tuple[str, ...], Span | None] = field(default_factory=dict)
     block_counts: dict[str, int] = field(default_factory=dict)
+    block_decls: dict[str, dict[str, Located]] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)
     claimed: dict[str, Span | None] = field(default_factory=dict)
     steps: int = 0
@@ -113,11 +114,13 @@ class Expander:
     # -- parameters --------------------------------------------------------------------------------------------
     def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document | None, tuple]],
                     env: dict, ctx: _Ctx | None, owner: str, call_span: Span | None) -> dict[str, Any]:
-        """Binds declared parameters to given values (already evaluated) or defaults; checks types."""
+        """Binds declared parameters to given values (already evaluated) or defaults; checks types. Linear in
+        the number of parameters: a default sees ``env`` and the parameters bound before it."""
+        self.count_steps(len(decls), call_span, ctx, ())
         out: dict[str, Any] = {}
+        scope: dict[str, Any] | None = None  # env with the parameters bound so far, made when a default needs it
         for name, loc in decls.items():
             decl: ParamDecl = loc.value
-            scope = {**env, **out}
             if name in given:
                 value, vdoc, vpath = given[name]
             elif decl.required:
@@ -125,6 +128,8 @@ class Expander:
                 raise _Skip()
             else:
                 vdoc, vpath = loc.doc, loc.path + ("default",)
+                if scope is None:
+                    scope = {**env, **out}
                 value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'")
             problem = check_type(value, decl)
             if problem and vdoc is None:  # the value came from the command line
@@ -134,6 +139,8 @@ class Expander:
                 self.error("E310", f"{owner} parameter '{name}' {problem}", vdoc.span(vpath), ctx, vpath)
                 raise _Skip()
             out[name] = value
+            if scope is not None:
+                scope[name] = value
         return out
 
     def missing_param(self, owner: str, name: str, loc: Located, ctx: _Ctx | None, call_span: Span | None) -> None:
@@ -150,16 +157,22 @@ class Expander:
                    hint=did_you_mean(key, [*bdef.params, *RESERVED_KEYS]) or
                    (f"its parameters: {', '.join(bdef.params)}" if bdef.params else "it takes no parameters"))
 
+    def count_steps(self, n: int, span: Span | None, ctx: _Ctx | None, path: tuple) -> None:
+        """Counts ``n`` steps of expansion work (an entry, a loop iteration, a parameter bound); past MAX_STEPS
+        the expansion ends with E312."""
+        self.steps += n
+        if self.steps > MAX_STEPS:
+            self.error("E312", f"expanding the spec takes more than {MAX_STEPS} steps (entries, loop iterations and "
+                               f"block parameters bound included)", span, ctx, path,
+                       hint="check repeat counts, loops and block sizes; the limit protects the compiler from "
+                            "runaway specs")
+            raise _Abort()
+
     # -- entries -----------------------------------------------------------------------------------------------
     def expand_entries(self, entries: list, ctx: _Ctx, base: tuple) -> None:
         for i, entry in enumerate(entries):
             path = base + (i,)
-            self.steps += 1
-            if self.steps > MAX_STEPS:
-                self.error("E312", f"expanding the spec takes more than {MAX_STEPS} steps (entries, loop "
-                                   f"iterations included)", ctx.doc.span(path), ctx, path,
-                           hint="check repeat counts and loops; the limit protects the compiler from runaway specs")
-                raise _Abort()
+            self.count_steps(1, ctx.doc.span(path), ctx, path)
             try:
                 self.expand_entry(entry, ctx, path)
             except _Skip:
@@ -438,7 +451,10 @@ class Expander:
                 failed = True
         if failed:
             raise _Skip()
-        decls = {k: Located(d, loc.doc, loc.path + ("params", k)) for k, d in bdef.params.items()}
+        decls = self.block_decls.get(block)
+        if decls is None:
+            decls = self.block_decls[block] = {k: Located(d, loc.doc, loc.path + ("params", k))
+                                               for k, d in bdef.params.items()}
         bound = self.bind_params(decls, given, dict(self.globals), ctx, f"block '{block}'", span)
         inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
         self.check_block_inputs(block, bdef, len(inputs), ctx, kpath)

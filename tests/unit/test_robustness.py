@@ -103,3 +103,17 @@ def test_a_block_cannot_take_a_layer_types_name() -> None:
 def test_booleans_are_strict() -> None:
     assert codes(HEAD + "    - Flatten\n    - Dense: {units: 3, use_bias: yes}\n") == ["E201"]
     assert codes(HEAD + "    - if: 1\n      layers: [Flatten]\n") == ["E201"]
+
+
+def _many_params_spec(params: int, calls: int) -> str:
+    decls = "\n".join(f"      p{i}: {{type: int, default: {i}}}" for i in range(params))
+    return (f"archspec: 1\nblocks:\n  b:\n    params:\n{decls}\n    layers:\n      - Dense: {{units: $p{params - 1}}}\n"
+            f"model:\n  inputs: {{x: {{shape: [4]}}}}\n  layers:\n    - repeat: {calls}\n      layers:\n"
+            f"        - b: {{p1: 3}}\n")
+
+
+def test_binding_block_parameters_is_linear_and_counted_as_work() -> None:
+    t = time.perf_counter()
+    assert len(compile_text(_many_params_spec(10_000, 10), "t.yaml").graph.nodes) == 11
+    assert "E312" in codes(_many_params_spec(10_000, 200))  # 2,000,000 parameters bound: over the step limit
+    assert time.perf_counter() - t < 10
