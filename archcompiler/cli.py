@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .diagnostics import CompileError, Diagnostic, UsageError, render_github, render_json
+from .diagnostics import CompileError, UsageError
+from .reporters import REPORTERS, FileResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 101
 
@@ -24,19 +25,25 @@ EPILOG = """exit codes: 0 ok, 1 errors in a spec, 2 usage or I/O error, 101 inte
 docs: docs/spec-language.md (the language), docs/cli.md (every command)."""
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _color(stream: Any) -> bool:
-    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+    """Colour on ``stream``: NO_COLOR (any non-empty value) turns it off, FORCE_COLOR (any non-empty value) on even
+    when ``stream`` is not a terminal; otherwise colour on terminals only. NO_COLOR wins when both are set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or _isatty(stream)
 
 
-def _print_errors(err: CompileError, fmt: str = "text") -> None:
-    if fmt == "json":
-        print(render_json(err.diagnostics), file=sys.stdout)
-    elif fmt == "github":
-        print(render_github(err.diagnostics), file=sys.stdout)
-    else:
-        print(err.render(color=_color(sys.stderr)), file=sys.stderr)
-        n = len(err.diagnostics)
-        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+def _print_errors(err: CompileError) -> None:
+    print(err.render(color=_color(sys.stderr)), file=sys.stderr)
+    n = len(err.diagnostics)
+    print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
 
 
 def _exit_code(err: CompileError) -> int:
@@ -83,48 +90,173 @@ def _write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> Non
 # commands
 # ---------------------------------------------------------------------------------------------------------------
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    overrides = parse_overrides(args.set)
-    t0 = time.perf_counter()
-    worst = EXIT_OK
-    all_diags: list[Diagnostic] = []
-    ok = 0
+def _result_of(path: str, err: CompileError) -> FileResult:
+    used = {d.span.file for d in err.diagnostics if d.span}
+    return FileResult(path, "error", diagnostics=err.diagnostics, exit_code=_exit_code(err),
+                      sources={f: src for f, src in err.sources.items() if f in used})
+
+
+def _not_a_spec(path: str, doc: Any, strict: bool) -> FileResult:
+    from .discover import not_a_spec
+    if not strict:
+        return FileResult(path, "skipped")
+    d = not_a_spec(path, doc.data, doc.span(()))
+    return FileResult(path, "error", diagnostics=(d,), sources={path: doc.source}, exit_code=EXIT_FINDINGS)
+
+
+def _failed(path: str, err: CompileError, strict: bool) -> FileResult:
+    """A file that did not compile: its errors if it is a spec (or named explicitly and unreadable), else E106
+    (named explicitly) or skipped (found in a directory, or --specs-only)."""
+    from .discover import has_archspec_key, looks_like_broken_spec
+    from .load import read_source
+    from .parse import parse
+    try:
+        doc = parse(read_source(path, path))
+    except CompileError:  # unreadable, or not YAML: a spec if named, or if a line starts with archspec:
+        head = None if strict else _read_head(path)
+        if head is None or looks_like_broken_spec(path, head.decode("utf-8", "replace")):
+            return _result_of(path, err)
+        return FileResult(path, "skipped")
+    if has_archspec_key(doc.data):
+        return _result_of(path, err)
+    return _not_a_spec(path, doc, strict)
+
+
+def _read_head(path: str) -> bytes | None:
+    """The first bytes of a regular file (as many as a spec may have, and one more); None for anything else."""
+    from .load import MAX_FILE_BYTES
+    try:
+        if not os.path.isfile(path):  # never open a FIFO or a device: reading could block
+            return None
+        with open(path, "rb") as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+
+
+def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, specs_only: bool = False) -> FileResult:
+    """Validates one file and says what it found; no output, so worker processes can run it.
+
+    A file is a spec when its top-level mapping has the ``archspec`` key. One that is not is an E106 error when it
+    was named explicitly (``explicit``) and ``specs_only`` is off; otherwise it is skipped (status "skipped").
+    """
+    from .discover import has_archspec_key, may_be_spec
     from .load import load
     from .pipeline import run_stages
 
-    for path in args.files:
-        try:
-            spec = load(path)
-            if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
-                # a block library: nothing to expand, each block is checked on its own (for any arguments)
-                from .pipeline import check_library
-                check_library(spec)
-                ok += 1
-                if args.format == "text" and not args.quiet:
-                    print(f"ok  {path}: block library ({len(spec.blocks)} blocks)")
-                continue
-            comp = run_stages(spec, overrides)
-        except CompileError as e:
-            worst = max(worst, _exit_code(e))
-            all_diags.extend(e.diagnostics)
-            if args.format == "text":
-                _print_errors(e)
-            continue
-        ok += 1
-        if args.format == "text" and not args.quiet:
-            t = comp.stats.total
-            flops = f"{t.flops:,} FLOPs" if t.flops is not None else "FLOPs unknown (a dimension is None)"
-            print(f"ok  {path}: {len(comp.graph.nodes)} layers, {t.total:,} params, {flops}")
-    dt = (time.perf_counter() - t0) * 1000
-    if args.format == "json":
-        print(json.dumps({"files": len(args.files), "valid": ok, "diagnostics": [d.as_dict() for d in all_diags],
-                          "milliseconds": round(dt, 1)}, indent=2))
-    elif args.format == "github":
-        if all_diags:
-            print(render_github(all_diags))
-    elif not args.quiet:
-        print(f"{ok}/{len(args.files)} spec{'s' if len(args.files) != 1 else ''} valid ({dt:.0f} ms)",
-              file=sys.stderr if worst else sys.stdout)
+    strict = explicit and not specs_only
+    if not strict:
+        head = _read_head(path)  # None: load() reports why it cannot be read
+        if head is not None and not may_be_spec(head):
+            return FileResult(path, "skipped")
+    try:
+        spec = load(path)
+        if not has_archspec_key(spec.root.data if spec.root is not None else None):
+            return _not_a_spec(path, spec.root, strict)
+        if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
+            # a block library: nothing to expand, each block is checked on its own (for any arguments)
+            from .pipeline import check_library
+            check_library(spec)
+            return FileResult(path, "ok", kind="library", blocks=len(spec.blocks))
+        comp = run_stages(spec, overrides)
+    except CompileError as e:
+        return _failed(path, e, strict)
+    t = comp.stats.total
+    return FileResult(path, "ok", kind="model", layers=len(comp.graph.nodes), params=t.total, flops=t.flops)
+
+
+def _validate_task(task: tuple[str, dict[str, Any], bool, bool]) -> FileResult:
+    return validate_one(*task)
+
+
+def default_jobs() -> int:
+    """The number of CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover (not Linux)
+        return max(1, os.cpu_count() or 1)
+
+
+#: Fewest files for which a process pool pays for itself (starting workers costs a few milliseconds each).
+POOL_MIN_FILES = 4
+#: Fewest files for which a progress line is shown (on a terminal).
+PROGRESS_MIN_FILES = 10
+
+
+def _validate_all(tasks: list[tuple[str, dict[str, Any], bool, bool]], jobs: int):
+    """Yields each task's FileResult in task order: in this process, or from a pool of ``jobs`` processes."""
+    jobs = min(jobs, len(tasks))
+    if jobs <= 1 or len(tasks) < POOL_MIN_FILES:
+        for task in tasks:
+            yield validate_one(*task)
+        return
+    import multiprocessing
+
+    from . import pipeline  # noqa: F401  (imported once here, inherited by forked workers)
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    chunk = max(1, min(16, len(tasks) // (jobs * 8)))
+    with ctx.Pool(jobs) as pool:
+        yield from pool.imap(_validate_task, tasks, chunksize=chunk)
+
+
+class _Progress:
+    """A "validating N/M files" line on a terminal, redrawn in place with \\r and cleared at the end."""
+
+    def __init__(self, total: int, stream: Any):
+        self.total, self.stream = total, stream
+        self.shown = 0  # length of the line on screen
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if done < self.total and now - self.last < 0.1:
+            return
+        self.last = now
+        line = f"validating {done}/{self.total} files"
+        self.stream.write("\r" + line.ljust(self.shown))
+        self.stream.flush()
+        self.shown = len(line)
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+
+def _emit(pieces: list[tuple[str, str]], progress: _Progress | None = None) -> None:
+    if not pieces:
+        return
+    if progress is not None:
+        progress.clear()
+    for stream, text in pieces:
+        target = sys.stdout if stream == "stdout" else sys.stderr
+        target.write(text)
+        if progress is not None:
+            target.flush()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .discover import expand_paths
+    overrides = parse_overrides(args.set)
+    t0 = time.perf_counter()
+    reporter = REPORTERS[args.format](color=_color(sys.stderr), quiet=args.quiet)
+    tasks = [(c.path, overrides, c.explicit, args.specs_only) for c in expand_paths(args.files)]
+    progress = _Progress(len(tasks), sys.stderr) if (len(tasks) >= PROGRESS_MIN_FILES
+                                                    and _isatty(sys.stderr)) else None
+    worst = EXIT_OK
+    results: list[FileResult] = []
+    try:
+        for result in _validate_all(tasks, args.jobs or default_jobs()):
+            results.append(result)
+            worst = max(worst, result.exit_code)
+            _emit(reporter.file(result), progress)
+            if progress is not None:
+                progress.update(len(results))
+    finally:
+        if progress is not None:
+            progress.clear()
+    _emit(reporter.end(results, (time.perf_counter() - t0) * 1000))
     return worst
 
 
@@ -303,6 +435,12 @@ def cmd_render(args: argparse.Namespace) -> int:
 # the parser
 # ---------------------------------------------------------------------------------------------------------------
 
+def _jobs(text: str) -> int:
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+
+
 def _depth(text: str) -> str:
     if text == "all" or (text.isdigit() and int(text) >= 1):
         return text
@@ -333,11 +471,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("validate", cmd_validate, "check specs: syntax, types, shapes, names, expectations",
              "Checks every spec given: YAML/JSON syntax, the schema, expressions, block parameters, references, "
              "names, every tensor shape, and the figures asserted in each spec's expect: section. Reports all "
-             "errors of every file, each as file:line:col with the source line.")
-    sp.add_argument("files", nargs="+", metavar="SPEC", help="spec files (.yaml, .yml, .json)")
-    sp.add_argument("--format", choices=("text", "json", "github"), default="text",
-                    help="text (default, errors on stderr), json (one report on stdout) or github (workflow "
-                         "annotations)")
+             "errors of every file, each as file:line:col with the source line. A spec is a file whose top-level "
+             "mapping has the archspec: key; directories are searched recursively (hidden ones, node_modules and "
+             "virtual environments skipped) and the files there that are not specs are skipped, while a file "
+             "named explicitly that is not a spec is an error (E106) unless --specs-only.")
+    sp.add_argument("files", nargs="+", metavar="PATH",
+                    help="spec files, or directories to search for .yaml, .yml and .json specs")
+    sp.add_argument("--format", choices=tuple(REPORTERS), default="text",
+                    help="; ".join(r.help for r in REPORTERS.values()))
+    sp.add_argument("--specs-only", action="store_true",
+                    help="skip the files named that are not specs (no top-level archspec: key) instead of "
+                         "reporting them (E106): for pre-commit and `git ls-files`")
+    sp.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                    help="check files in N worker processes (default: the number of CPUs); output is the same")
     sp.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     add_set(sp)
 
@@ -411,8 +557,80 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PipeGuard:
+    """Wraps sys.stdout or sys.stderr for one run. When the reader goes away (a broken pipe, as in
+    ``archc validate ... | head -1``), the rest of the output is discarded (the file descriptor now points at
+    /dev/null, so nothing fails at exit either) and the run goes on, so that its exit code is still the real one."""
+
+    def __init__(self, stream: Any, owner: "_PipeGuard | None" = None):
+        self._stream = stream
+        self._owner = owner
+        self._broken = False
+
+    @property
+    def broken(self) -> bool:
+        return self._owner.broken if self._owner is not None else self._broken
+
+    def _break(self) -> None:
+        if self._owner is not None:
+            self._owner._break()
+            return
+        self._broken = True
+        try:
+            fd = self._stream.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        except (AttributeError, ValueError, OSError):
+            pass
+
+    def write(self, data: Any) -> int:
+        if self.broken:
+            return len(data)
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            self._break()
+            return len(data)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._break()
+            try:
+                self._stream.flush()  # the pending bytes now go to /dev/null
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+    @property
+    def buffer(self) -> "_PipeGuard":
+        return _PipeGuard(self._stream.buffer, owner=self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs archc; returns the exit code (the console script exits with it)."""
+    """Runs archc; returns the exit code (the console script exits with it).
+
+    A closed standard output (``| head``) never changes the exit code: the output is dropped and the run finishes.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeGuard(saved[0]), _PipeGuard(saved[1])
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -421,7 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except CompileError as e:
-        _print_errors(e, getattr(args, "format", "text") if args.command == "validate" else "text")
+        _print_errors(e)
         return _exit_code(e)
     except UsageError as e:
         print(f"archc: error: {e}", file=sys.stderr)
@@ -429,8 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archc: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # pragma: no cover
-        return EXIT_OK
+    except BrokenPipeError:  # a write past the guards (not through sys.stdout): the run was cut short
+        return EXIT_USAGE
     except Exception as e:  # a bug: say so, with what is needed to report it
         print(f"archc: internal error: {type(e).__name__}: {e}\n"
               "This is a bug in archc, not in your spec. Please report it with the spec and this trace:",

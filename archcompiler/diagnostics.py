@@ -17,6 +17,7 @@ CODES: dict[str, str] = {
     "E103": "tags are not allowed",
     "E104": "input exceeds a size or nesting limit",
     "E105": "an expression that YAML cannot read unquoted",
+    "E106": "not an archc spec",
     "E200": "unknown key",
     "E201": "invalid value",
     "E202": "missing required key",
@@ -66,7 +67,7 @@ class Diagnostic:
     path: tuple[str | int, ...] = ()
     chain: tuple[Frame, ...] = ()
     hint: str | None = None
-    severity: str = "error"
+    severity: str = "error"  # always "error": every diagnostic fails the run (kept in reports as "severity")
 
     def sort_key(self) -> tuple:
         s = self.span
@@ -167,16 +168,34 @@ def render_json(diags: Sequence[Diagnostic]) -> str:
     return json.dumps([d.as_dict() for d in diags], indent=2)
 
 
-def render_github(diags: Sequence[Diagnostic]) -> str:
-    """Renders diagnostics as GitHub Actions workflow commands (annotations on the pull request)."""
+def escape_data(text: str) -> str:
+    """Escapes the message of a GitHub Actions workflow command (``%``, CR and LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escapes a property value of a workflow command: as :func:`escape_data`, and ``:`` and ``,`` too."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diags: Sequence[Diagnostic], default_file: str | None = None) -> str:
+    """Renders diagnostics as GitHub Actions workflow commands (annotations on the pull request).
+
+    Each is ``::error file=F,line=L,col=C,endLine=L2,endColumn=C2,title=CODE title::message``, the hint on a
+    second line of the message; a diagnostic without a position is placed on ``default_file`` when given.
+    """
     out = []
     for d in diags:
         s = d.span
-        props = [f"file={s.file}", f"line={s.line}", f"col={s.col}", f"endLine={s.end_line}",
-                 f"endColumn={s.end_col}"] if s else []
-        props.append(f"title={d.code}")
-        msg = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        out.append(f"::{d.severity} {','.join(props)}::{msg}")
+        if s:
+            props = [f"file={escape_property(s.file)}", f"line={s.line}", f"col={s.col}",
+                     f"endLine={s.end_line}", f"endColumn={s.end_col}"]
+        else:
+            props = [f"file={escape_property(default_file)}"] if default_file else []
+        title = f"{d.code} {CODES[d.code]}" if d.code in CODES else d.code
+        props.append(f"title={escape_property(title)}")
+        msg = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        out.append(f"::{d.severity} {','.join(props)}::{escape_data(msg)}")
     return "\n".join(out)
 
 

@@ -21,6 +21,14 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def as_spec(tmp_path: Path, case: str) -> str:
+    """A golden error case with 'archspec: 1' in front (so one line lower), which validate reads as a spec."""
+    target = tmp_path / case
+    target.write_text("archspec: 1\n" + (ROOT / "tests" / "golden" / "errors" / case).read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    return str(target)
+
+
 def test_validate_all_bundled_specs(capsys, in_root) -> None:
     code, out, err = run(capsys, "validate", *SPECS)
     assert code == 0, err
@@ -33,30 +41,32 @@ def test_validate_accepts_block_libraries(capsys, in_root) -> None:
     assert code == 0 and "ok  specs/lib/resnet_basic.yaml: block library (2 blocks)" in out
 
 
-def test_validate_reports_errors_on_stderr_and_exit_1(capsys, in_root) -> None:
-    code, out, err = run(capsys, "validate", "tests/golden/errors/E201_invalid_values.yaml", "specs/happy_model.yaml")
+def test_validate_reports_errors_on_stderr_and_exit_1(capsys, in_root, tmp_path) -> None:
+    bad = as_spec(tmp_path, "E201_invalid_values.yaml")
+    code, out, err = run(capsys, "validate", bad, "specs/happy_model.yaml")
     assert code == 1
-    assert "tests/golden/errors/E201_invalid_values.yaml:5:25: error[E201]" in err
+    assert f"{bad}:6:25: error[E201]" in err
     assert "4 errors" in err
     assert "ok  specs/happy_model.yaml" in out
     assert "1/2 specs valid" in err
 
 
-def test_validate_json_format(capsys, in_root) -> None:
-    code, out, _ = run(capsys, "validate", "--format", "json", "tests/golden/errors/E310_block_params.yaml",
+def test_validate_json_format(capsys, in_root, tmp_path) -> None:
+    code, out, _ = run(capsys, "validate", "--format", "json", as_spec(tmp_path, "E310_block_params.yaml"),
                        "specs/vgg16.yaml")
     assert code == 1
     report = json.loads(out)
     assert report["files"] == 2 and report["valid"] == 1
     first = report["diagnostics"][0]
-    assert first["code"] == "E310" and first["line"] == 12 and first["col"] == 13
+    assert first["code"] == "E310" and first["line"] == 13 and first["col"] == 13
     assert first["hint"] == "did you mean 'width'?"
 
 
-def test_validate_github_format(capsys, in_root) -> None:
-    code, out, _ = run(capsys, "validate", "--format", "github", "tests/golden/errors/E202_missing_key.yaml")
+def test_validate_github_format(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "validate", "--format", "github", Path(as_spec(tmp_path, "E202_missing_key.yaml")).name)
     assert code == 1
-    assert out.startswith("::error file=tests/golden/errors/E202_missing_key.yaml,line=4,col=14")
+    assert out.startswith("::error file=E202_missing_key.yaml,line=5,col=14")
 
 
 def test_missing_file_is_exit_2(capsys, tmp_path) -> None:
