@@ -403,7 +403,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     # The spec is checked before TensorFlow is imported: an invalid spec fails fast and writes nothing.
     comp = _compile(args.file, parse_overrides(args.set))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's start-up chatter is kept off stderr by the Keras backend (ARCHC_TF_LOG=1 lets it through).
     from .backends.build import build
     written = build(comp, Path(args.output), diagram=not args.no_diagram, stem=args.stem)
     for p in written:

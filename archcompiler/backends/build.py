@@ -5,10 +5,14 @@ For a stem ``S`` (default: the spec file's name without its extension) the outpu
 ``S.summary.txt`` and ``S.summary.json`` (the static summary) and, when diagrams can be rendered, ``S.svg``
 (the block-level diagram).
 
-Every file is first written under a temporary name in the output directory (the model with ``model.save``); only
-when all of them are complete are they renamed over their final names, with Ctrl-C held back for those few
-renames. Whatever goes wrong before (a Keras error, a full disk, an interrupt), the temporary files are removed and
-the outputs of an earlier build are left as they were. A failed rename rolls back the renames already done.
+The model is saved with :func:`~archcompiler.backends.keras.save_model`: what ``model.save`` writes, plus, for a
+compiled model, the initial state of its optimizer (stored as fill values, taking no room), so that
+``keras.models.load_model`` loads it without warning that the file lacks the optimizer's variables.
+
+Every file is first written under a temporary name in the output directory; only when all of them are complete
+are they renamed over their final names, with Ctrl-C held back for those few renames. Whatever goes wrong before
+(a Keras error, a full disk, an interrupt), the temporary files are removed and the outputs of an earlier build
+are left as they were. A failed rename rolls back the renames already done.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def build(comp: Compilation, out_dir: Path, diagram: bool = True, stem: str | No
     if not stem or stem in (".", "..") or "/" in stem or os.sep in stem or "\0" in stem:
         raise _usage_error(f"--stem must be a plain file name. Received: {stem!r}")
     out_dir = Path(out_dir)
-    from .keras import build_model
+    from .keras import build_model, save_model
 
     try:
         model = build_model(comp)
@@ -97,7 +101,7 @@ def build(comp: Compilation, out_dir: Path, diagram: bool = True, stem: str | No
         tmp = _temp(out_dir, final.name, ".keras")
         staged.append((tmp, final))
         try:
-            model.save(tmp)
+            save_model(model, tmp)
         except OSError as e:
             raise _usage_error(f"cannot write {final}: {e.strerror or e}") from None
         for suffix, text in ((".summary.txt", comp.summary("text")), (".summary.json", comp.summary("json"))):

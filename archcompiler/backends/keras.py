@@ -9,6 +9,13 @@ reach Keras as the spec wrote them, and the model saved as ``.keras`` loads with
 Anything Keras rejects (the static checks should have caught it first) is reported as error E700 at the spec entry
 that made the layer, never as a bare traceback.
 
+A spec's ``training:`` section compiles the model as ``model.compile`` does, leaving the optimizer unbuilt (its
+slots come with the first ``fit``). :func:`save_model` saves such a model so that ``keras.models.load_model``
+loads it without a warning and the file is no bigger than Keras's own (``archc build`` saves with it).
+
+Importing TensorFlow through this module keeps its start-up messages off standard error (see :func:`_keras`;
+``ARCHC_TF_LOG=1`` lets them through).
+
 :func:`load_weights_by_name` copies weights into a model layer by layer, matching layer names: from another Keras
 model, a ``.keras`` file, a Keras 3 ``.weights.h5`` file or a legacy (Keras 2) ``.h5`` file such as published
 ImageNet weights. The ``specs/keras_applications`` specs keep keras.applications' layer names for this reason.
@@ -19,7 +26,11 @@ from __future__ import annotations
 import gc
 import os
 import re
+import shutil
 import sys
+import tempfile
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -33,11 +44,32 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..ir import Node
     from ..pipeline import Compilation
 
-__all__ = ["build_model", "compile_model", "load_weights_by_name", "WeightsReport", "WeightsMismatchError"]
+__all__ = ["build_model", "compile_model", "save_model", "load_weights_by_name", "WeightsReport",
+           "WeightsMismatchError"]
+
+
+#: Set to 1 to let TensorFlow's start-up messages through unfiltered (see :func:`_keras`).
+TF_LOG_VARIABLE = "ARCHC_TF_LOG"
+
+#: A line of TensorFlow's C++ log: severity (Info, Warning, Error, Fatal), MMDD, time (its seconds may count from
+#: 1970 before absl is initialised), thread id, file:line].
+_TF_LOG_LINE = re.compile(rb"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] ")
+#: What absl prints (as a warning) before its first message when logging is not initialised yet.
+_ABSL_NOTICE = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+#: Lines that start Python's own output (a traceback, a warning), never the continuation of a TensorFlow record.
+_PYTHON_LINE = re.compile(rb"Traceback \(|[^\n]*\.py:\d+: \w*(Warning|Error)\b")
 
 
 def _keras() -> Any:
-    """Imports Keras (TensorFlow's C++ start-up chatter is silenced unless the user asked for it).
+    """Imports Keras, keeping TensorFlow's start-up chatter off standard error unless the user asked for it.
+
+    Importing TensorFlow prints informational lines (oneDNN, CPU instructions, absl's notice) from C++ code, straight
+    to file descriptor 2 and before TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL``, so the variable alone does not
+    silence them. Unless ``ARCHC_TF_LOG=1``, the import therefore runs with descriptor 2 pointing at a temporary
+    file; afterwards every log record below the level (``TF_CPP_MIN_LOG_LEVEL`` when the user set it, else 2:
+    errors and fatal errors only) is dropped and everything else is written back to descriptor 2 as it came. When
+    the import fails, everything it wrote goes through. ``TF_CPP_MIN_LOG_LEVEL`` is set to 2 for TensorFlow's own
+    later messages unless the user set it (or ``ARCHC_TF_LOG=1``).
 
     The cyclic garbage collector is paused during the import: importing TensorFlow allocates hundreds of thousands
     of objects, and every full collection on the way walks all of them plus those of archc and its caller; without
@@ -45,12 +77,16 @@ def _keras() -> Any:
     keras = sys.modules.get("keras")
     if keras is not None:
         return keras
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    verbose = os.environ.get(TF_LOG_VARIABLE, "").strip() not in ("", "0")
+    level = _tf_log_level()
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     paused = gc.isenabled()
     if paused:
         gc.disable()
     try:
-        import keras
+        with _fd2_filtered(None if verbose else level):
+            import keras
     except ImportError as e:
         raise ImportError(f"building Keras models needs TensorFlow and Keras ({e}); install them with "
                           f"pip install 'archcompiler[keras]'") from e
@@ -58,6 +94,89 @@ def _keras() -> Any:
         if paused:
             gc.enable()
     return keras
+
+
+def _tf_log_level() -> int:
+    """The lowest severity shown: ``TF_CPP_MIN_LOG_LEVEL`` when set to 0-3, else 2."""
+    value = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip()
+    return int(value) if value in ("0", "1", "2", "3") else 2
+
+
+def without_chatter(text: bytes, level: int) -> bytes:
+    """``text`` (what went to standard error) without TensorFlow log records of a severity below ``level``
+    (0 info, 1 warning, 2 error, 3 fatal; fatal errors always stay).
+
+    A record is a line in TensorFlow's log format and the lines that follow it up to the next record or to a line
+    that is not part of it (a multi-line message such as the CPU-instructions one); absl's "All log messages
+    before absl::InitializeLog()" notice counts as a warning. Every other line is kept."""
+    out: list[bytes] = []
+    keep = True  # for lines that are not TensorFlow's
+    in_record = False
+    for line in text.splitlines(keepends=True):
+        m = _TF_LOG_LINE.match(line)
+        if m:
+            in_record = True
+            keep = "IWEF".index(m.group(1).decode()) >= min(level, 3)
+        elif line.rstrip(b"\r\n") == _ABSL_NOTICE:
+            in_record = False
+            if level >= 1:
+                continue
+            keep = True
+        elif not in_record or not line.strip() or _PYTHON_LINE.match(line):
+            in_record = False
+            keep = True
+        if keep:
+            out.append(line)
+    return b"".join(out)
+
+
+@contextmanager
+def _fd2_filtered(level: int | None) -> Iterator[None]:
+    """Runs the block with file descriptor 2 redirected to a temporary file, then writes what was written there
+    back to descriptor 2: through :func:`without_chatter` when the block succeeded, all of it when it raised.
+    ``level`` None (or no usable descriptor 2) runs the block as it is. ``sys.stderr`` is flushed before and after,
+    so that what Python writes there in the meantime is captured (and kept) in its place."""
+    if level is None:
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error at all
+        yield
+        return
+    ok = False
+    try:
+        with tempfile.TemporaryFile() as buf:
+            _flush_stderr()
+            os.dup2(buf.fileno(), 2)
+            try:
+                yield
+                ok = True
+            finally:
+                _flush_stderr()
+                os.dup2(saved, 2)
+                buf.seek(0)
+                text = buf.read()
+                # not archc's output: what TensorFlow wrote to standard error, less the chatter, in its place
+                _write_fd(2, without_chatter(text, level) if ok else text)
+    finally:
+        os.close(saved)
+
+
+def _flush_stderr() -> None:
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    while data:
+        try:
+            n = os.write(fd, data)
+        except OSError:
+            return
+        data = data[n:]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -181,10 +300,188 @@ def compile_model(model: keras.Model, comp: Compilation) -> keras.Model:
         model.compile(optimizer=optimizer, loss=t.loss, metrics=list(t.metrics) or None)
     except Exception as e:
         raise fail("loss", ("loss",), e) from e
-    # Build the optimizer's slots now: a model saved before its first fit then loads without Keras warning that
-    # the saved optimizer has fewer variables than the model.
-    optimizer.build(model.trainable_variables)
+    # The optimizer is left unbuilt, as compile() leaves it: its slots (two per weight for Adam) are made by the
+    # first fit. save_model() writes the file of such a model so that it loads without a warning.
     return model
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# saving
+# ---------------------------------------------------------------------------------------------------------------
+
+#: Optimizer variables of at least this many bytes get their storage allocated in the file (filled with their
+#: initial value by HDF5): Keras refuses to read a dataset over 4 GiB that stores almost nothing.
+ALLOCATE_FROM_BYTES = 1 << 30
+
+#: Data types an optimizer variable may have for its initial state to be written here (others: a real build).
+_PLAIN_DTYPES = frozenset({"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                           "uint32", "uint64", "bool"})
+
+
+@dataclass
+class _Slot:
+    """An optimizer variable that ``optimizer.build`` would make: what the saved file needs to know of it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    initializer: Any
+
+
+def save_model(model: keras.Model, path: str | os.PathLike) -> None:
+    """Saves ``model`` as a ``.keras`` file, as ``model.save(path)`` does, and such that ``keras.models.load_model``
+    loads it without a warning when the model is compiled but not trained yet.
+
+    ``load_model`` compiles such a model and builds its optimizer, which makes the optimizer's slots (Adam: a
+    momentum and a velocity per trainable weight), then looks for their values in the file; ``model.save`` of an
+    optimizer that has not been built yet stored only its step counter and learning rate, so Keras warns that it
+    skips loading the optimizer ("Skipping variable loading for optimizer ..."). Building the optimizer before
+    saving avoids that but writes every slot: zeros twice the size of the weights for Adam (a file three times as
+    big), and seconds of work for a large network. Here the file Keras writes is completed instead with the slots
+    the optimizer would make, each holding its initial value as the HDF5 fill value, which takes no room in the
+    file (a slot of 1 GiB or more is written in full: Keras does not read large datasets without stored data).
+
+    The slots are found by building a copy of the optimizer (from its config) whose ``add_variable`` records each
+    variable instead of making it. An optimizer that is not one of Keras's own, wraps others (loss scaling, several
+    optimizers) or has variables of an unusual type is built for real, and the file then holds every slot as Keras
+    writes it.
+
+    Args:
+        model: a Keras model (built; compiled or not).
+        path: the ``.keras`` file to write.
+    """
+    keras = _keras()
+    path = Path(path)
+    slots = _unbuilt_slots(model, keras)
+    if not slots:  # None: cannot be known without a build; []: not compiled, trained already, nothing to add
+        if slots is None:
+            model.optimizer.build(model.trainable_variables)
+        model.save(path)
+        return
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        saved = work / "model"
+        model.save(saved, zipped=False)
+        if not _add_slots(saved / "model.weights.h5", model.optimizer, slots):
+            model.optimizer.build(model.trainable_variables)  # the file is not laid out as expected
+            model.save(path)
+            return
+        _zip_directory(saved, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _unbuilt_slots(model: Any, keras: Any) -> list[Any] | None:
+    """The variables that building the optimizer of ``model`` would add, in their order: a :class:`_Slot` for each
+    one ``add_variable`` would make, the variable itself for each one the optimizer makes directly (a scalar of
+    Nadam's, placeholders of Adafactor's). [] when there is nothing to add (no compiled model, an optimizer already
+    built, no trainable weights); None when they cannot be known without building it."""
+    optimizer = getattr(model, "optimizer", None)
+    if not getattr(model, "compiled", False) or optimizer is None or getattr(optimizer, "built", True):
+        return []
+    if not model.trainable_variables:
+        return []
+    wrappers = tuple(c for c in (getattr(keras.optimizers, "LossScaleOptimizer", None),
+                                 getattr(keras.optimizers, "MultiOptimizer", None)) if isinstance(c, type))
+    if not isinstance(optimizer, keras.optimizers.Optimizer) or isinstance(optimizer, wrappers) \
+            or not type(optimizer).__module__.startswith("keras."):
+        return None
+    try:
+        twin = type(optimizer).from_config(optimizer.get_config())
+        first = len(twin.variables)
+        if [tuple(v.shape) for v in twin.variables] != [tuple(v.shape) for v in optimizer.variables]:
+            return None
+        recorded: list[tuple[int, _Slot]] = []  # (variables tracked when it was asked for, the slot)
+
+        def record(shape: Any, initializer: Any = "zeros", dtype: Any = None, aggregation: Any = "none",
+                   layout: Any = None, name: Any = None) -> _Slot:
+            dt = keras.backend.standardize_dtype(dtype or keras.backend.floatx())
+            slot = _Slot(str(name), tuple(int(d) for d in shape), dt, keras.initializers.get(initializer))
+            recorded.append((len(twin.variables), slot))
+            return slot
+
+        twin.add_variable = record
+        twin.build(model.trainable_variables)  # a slot used during the build (an assign...) raises: None below
+        direct = twin.variables[first:]
+    except Exception:
+        return None
+    # A real build tracks each slot as it is made, between the variables the optimizer makes directly.
+    order: list[Any] = []
+    taken = 0
+    for tracked, slot in recorded:
+        while first + taken < tracked:
+            order.append(direct[taken])
+            taken += 1
+        order.append(slot)
+    order.extend(direct[taken:])
+    if any(keras.backend.standardize_dtype(v.dtype) not in _PLAIN_DTYPES for v in order):
+        return None
+    return order
+
+
+def _fill_value(slot: Any, keras: Any) -> Any:
+    """The slot's initial value as a scalar when it is the same everywhere (zeros, ones, a constant), else None
+    (also for a variable made directly, whose value is written as it is)."""
+    import numpy as np
+
+    if not isinstance(slot, _Slot):
+        return None
+    init = slot.initializer
+    if isinstance(init, keras.initializers.Zeros):
+        value: Any = 0
+    elif isinstance(init, keras.initializers.Ones):
+        value = 1
+    elif isinstance(init, keras.initializers.Constant) and np.ndim(init.get_config().get("value")) == 0:
+        value = init.get_config()["value"]
+    else:
+        return None
+    return np.array(value, dtype=slot.dtype)
+
+
+def _add_slots(weights: Path, optimizer: Any, slots: list[Any]) -> bool:
+    """Adds ``slots`` after the variables saved for the unbuilt ``optimizer`` in the weights file; False (and the
+    file unchanged) when its optimizer entry is not the one expected."""
+    import h5py
+    import numpy as np
+
+    keras = _keras()
+    with h5py.File(weights, "r+") as f:
+        group = f.get("optimizer/vars")
+        have = len(optimizer.variables)
+        if not isinstance(group, h5py.Group) or group.attrs.get("name") != optimizer.name \
+                or sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1) != [str(i) for i in range(have)]:
+            return False
+        for i, slot in enumerate(slots, start=have):
+            fill = _fill_value(slot, keras)
+            if fill is None:  # not a constant: the values themselves
+                if isinstance(slot, _Slot):
+                    value = keras.ops.convert_to_numpy(slot.initializer(slot.shape, dtype=slot.dtype))
+                else:
+                    value = keras.ops.convert_to_numpy(slot.value)
+                group.create_dataset(str(i), data=np.asarray(value, dtype=slot.dtype))
+                continue
+            dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            if int(np.prod(slot.shape, dtype=np.int64)) * fill.dtype.itemsize >= ALLOCATE_FROM_BYTES:
+                dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+            dcpl.set_fill_value(fill)
+            group.create_dataset(str(i), shape=slot.shape, dtype=fill.dtype, dcpl=dcpl)
+    return True
+
+
+def _zip_directory(directory: Path, path: Path) -> None:
+    """Writes the files of a model saved with ``zipped=False`` into the ``.keras`` archive ``path`` as Keras
+    does (stored, not compressed; metadata and config first), with fixed timestamps."""
+    first = ["metadata.json", "config.json"]
+    files = sorted((p for p in directory.rglob("*") if p.is_file()),
+                   key=lambda p: (first.index(p.name) if p.name in first and p.parent == directory else len(first),
+                                  p.relative_to(directory).as_posix()))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for p in files:
+            info = zipfile.ZipInfo(p.relative_to(directory).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.file_size = p.stat().st_size
+            with open(p, "rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 # ---------------------------------------------------------------------------------------------------------------

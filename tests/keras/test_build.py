@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,12 +56,34 @@ def snapshot(d: Path) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 LOAD = """
-import sys, json, numpy as np, keras
-m = keras.models.load_model(sys.argv[1])
+import sys, json, logging, os, tempfile, warnings, numpy as np, keras
+# TensorFlow's start-up messages come with the import above; what load_model itself says is captured below:
+# Python warnings, log records and whatever reaches file descriptor 2.
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+logging.getLogger().addHandler(Keep())
+logging.getLogger().setLevel(logging.DEBUG)
+saved = os.dup(2)
+with tempfile.TemporaryFile() as err, warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    sys.stderr.flush()
+    os.dup2(err.fileno(), 2)
+    try:
+        m = keras.models.load_model(sys.argv[1])
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+    err.seek(0)
+    said = err.read().decode()
 m.summary()
 np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0))
+slots = m.optimizer.variables[2:]
 print(json.dumps({"params": m.count_params(), "layers": len(m.layers), "name": m.name,
-                  "compiled": m.compiled, "loss": m.loss}))
+                  "compiled": m.compiled, "loss": m.loss, "warnings": [str(w.message) for w in caught],
+                  "logged": records, "stderr": said, "optimizer_variables": len(m.optimizer.variables),
+                  "slots_zero": all(not np.any(v.numpy()) for v in slots), "iterations": int(m.optimizer.iterations)}))
 """
 
 
@@ -89,11 +112,21 @@ def test_build_the_signs_resnet_and_load_it_without_archc(tmp_path: Path) -> Non
                         str(tmp_path / "y.npy")], capture_output=True, text=True, env=ENV, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     info = __import__("json").loads(r.stdout.strip().splitlines()[-1])
+    # loaded without a word, with the optimizer's state: Adam's moment and velocity for each of the 214 trainable
+    # variables after its step counter and learning rate, all zero
     assert info == {"params": 23_600_006, "layers": 177, "name": "resnet50_signs", "compiled": True,
-                    "loss": "categorical_crossentropy"}
+                    "loss": "categorical_crossentropy", "warnings": [], "logged": [], "stderr": "",
+                    "optimizer_variables": 2 + 2 * 214, "slots_zero": True, "iterations": 0}
     assert "res5c_branch2c" in r.stdout  # the summary ran
     built = comp.to_keras()
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), built.predict(x, verbose=0))
+
+    # no bigger than Keras's own file of the same compiled, untrained model (which would not load silently)
+    by_hand = comp.to_keras(compile=False)
+    by_hand.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    by_hand.save(tmp_path / "by_hand.keras")
+    ours, theirs = Path(f"{stem}.keras").stat().st_size, (tmp_path / "by_hand.keras").stat().st_size
+    assert ours <= 1.05 * theirs, (ours, theirs)
 
 
 def test_build_writes_into_an_existing_directory_with_a_stem(tmp_path: Path, capsys: Any) -> None:
@@ -371,3 +404,257 @@ def test_several_inputs_and_outputs_build_save_and_load(tmp_path: Path) -> None:
     for a, b in zip(loaded.predict(x, verbose=0), model.predict(x, verbose=0)):
         assert a.shape == b.shape
     assert kerasutil.split_params(loaded) == kerasutil.split_params(model)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the optimizer's state in the saved file
+# ---------------------------------------------------------------------------------------------------------------
+
+#: every optimizer name a spec may use (spec.OptimizerName) that keras.optimizers.get knows ("lamb" it does not)
+OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
+              "adafactor", "muon"]
+
+SMALL = """
+archspec: 1
+name: small
+model:
+  inputs:
+    x: {shape: [6, 6, 2]}
+  layers:
+    - Conv2D: {filters: 3, kernel_size: 3}
+    - BatchNormalization
+    - Flatten
+    - Dense: {units: 2, activation: softmax}
+training:
+  optimizer: OPTIMIZER
+  loss: categorical_crossentropy
+"""
+
+
+def load_quietly(path: Path) -> tuple[Any, list[str]]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = keras.models.load_model(path)
+    return model, [str(w.message) for w in caught]
+
+
+def initial_state(model: Any) -> list[np.ndarray]:
+    """The optimizer variables a real build of a copy of ``model``'s optimizer makes, as arrays."""
+    opt = model.optimizer
+    twin = type(opt).from_config(opt.get_config())
+    twin.build(model.trainable_variables)
+    return [np.asarray(v.numpy()) for v in twin.variables]
+
+
+def slot_storage(path: Path) -> list[tuple[tuple, int]]:
+    """(shape, bytes stored) of every optimizer variable in a .keras file, in order."""
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(path) as zf, h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as f:
+        g = f["optimizer/vars"]
+        return [(g[str(i)].shape, g[str(i)].id.get_storage_size()) for i in range(len(g))]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_optimizer_state_is_saved_without_room_and_loads_silently(tmp_path: Path, name: str) -> None:
+    comp = archcompiler.compile_text(SMALL.replace("OPTIMIZER", name), "small.yaml")
+    model = comp.to_keras()
+    assert model.compiled and not model.optimizer.built  # as Keras's compile() leaves it: slots come with fit
+    path = build_mod.build(comp, tmp_path, diagram=False)[0]
+    assert not model.optimizer.built  # saving did not build it either
+    loaded, said = load_quietly(path)
+    assert said == []
+    want = initial_state(loaded)
+    got = [np.asarray(v.numpy()) for v in loaded.optimizer.variables]
+    assert [a.shape for a in got] == [a.shape for a in want]
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    # the slots a constant initializes (all of them for these optimizers but Adafactor's placeholders and Nadam's
+    # product, saved as values) store nothing
+    stored = slot_storage(path)
+    assert len(stored) == len(want)
+    assert all(size == 0 for shape, size in stored[2:] if shape != ())
+    # Keras's own file of the same model: the same size but for the entries' headers, and it warns when loaded
+    by_hand = comp.to_keras(compile=False)
+    by_hand.compile(optimizer=name, loss="categorical_crossentropy")
+    by_hand.save(tmp_path / "by_hand.keras")
+    assert path.stat().st_size - (tmp_path / "by_hand.keras").stat().st_size < 1024 * len(want)
+    warned = any("Skipping variable loading for optimizer" in w for w in load_quietly(tmp_path / "by_hand.keras")[1])
+    assert warned == (len(want) > 2)  # plain SGD has no slots
+
+
+def test_a_loaded_model_trains_from_its_saved_state(tmp_path: Path) -> None:
+    comp = archcompiler.compile_text(SMALL.replace("OPTIMIZER", "{sgd: {learning_rate: 0.05, momentum: 0.9}}"),
+                                     "small.yaml")
+    path = build_mod.build(comp, tmp_path, diagram=False)[0]
+    loaded, said = load_quietly(path)
+    assert said == [] and float(loaded.optimizer.momentum) == pytest.approx(0.9)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 6, 6, 2)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 2, 8), 2)
+    losses = loaded.fit(x, y, batch_size=8, epochs=5, shuffle=False, verbose=0).history["loss"]
+    assert int(loaded.optimizer.iterations) == 5 and losses[-1] < losses[0], losses
+    again = tmp_path / "again.keras"
+    from archcompiler.backends.keras import save_model
+
+    save_model(loaded, again)  # a trained model: saved as Keras saves it, its state included
+    reloaded, said = load_quietly(again)
+    assert said == [] and int(reloaded.optimizer.iterations) == 5
+    for a, b in zip(reloaded.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_optimizers_it_cannot_describe_are_built_for_real(tmp_path: Path) -> None:
+    """Schedule-free AdamW starts its slots from the weights (not a constant), which only a real build knows."""
+    from archcompiler.backends.keras import save_model
+
+    model = archcompiler.compile_text(SMALL.replace("OPTIMIZER", "adam"), "small.yaml").to_keras(compile=False)
+    model.compile(optimizer=keras.optimizers.ScheduleFreeAdamW(), loss="categorical_crossentropy")
+    save_model(model, tmp_path / "m.keras")
+    loaded, said = load_quietly(tmp_path / "m.keras")
+    assert said == []
+    momentums = [v for v in loaded.optimizer.variables if v.name.endswith("_momentum")]
+    assert momentums and any(np.any(v.numpy()) for v in momentums)
+    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_large_slots_are_stored_in_full(tmp_path: Path, monkeypatch: Any) -> None:
+    """Keras refuses to read a dataset over 4 GiB that stores almost nothing; past ALLOCATE_FROM_BYTES a slot's
+    storage is allocated (and filled with its initial value)."""
+    from archcompiler.backends import keras as backend
+
+    monkeypatch.setattr(backend, "ALLOCATE_FROM_BYTES", 1)
+    comp = archcompiler.compile_text(SMALL.replace("OPTIMIZER", "adam"), "small.yaml")
+    path = build_mod.build(comp, tmp_path, diagram=False)[0]
+    stored = slot_storage(path)
+    assert all(size == 4 * int(np.prod(shape)) for shape, size in stored[2:])
+    loaded, said = load_quietly(path)
+    assert said == [] and not any(np.any(v.numpy()) for v in loaded.optimizer.variables[2:])
+
+
+def test_a_failure_while_packing_the_model_leaves_earlier_outputs_untouched(previous: Any, monkeypatch: Any,
+                                                                            capsys: Any) -> None:
+    from archcompiler.backends import keras as backend
+
+    out, before = previous
+    capsys.readouterr()
+
+    def disk_full(directory: Path, path: Path) -> None:
+        path.write_bytes(b"PK")  # half-written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backend, "_zip_directory", disk_full)
+    assert cli.main(["build", str(SPECS / "happy_model.yaml"), "-o", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert snapshot(out) == before  # neither the temporary file nor the saved directory is left
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TensorFlow's start-up messages
+# ---------------------------------------------------------------------------------------------------------------
+
+def quiet_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "ARCHC_TF_LOG")}
+    return {**env, **extra}
+
+
+@pytest.mark.parametrize("extra", [{}, {"TF_CPP_MIN_LOG_LEVEL": "3"}, {"ARCHC_TF_LOG": "0"}])
+def test_archc_build_says_nothing_on_stderr(tmp_path: Path, extra: dict[str, str]) -> None:
+    r = subprocess.run([*ARCHC, "build", str(SPECS / "happy_model.yaml"), "-o", str(tmp_path), "--no-diagram"],
+                       capture_output=True, text=True, env=quiet_env(**extra))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.split() == [str(tmp_path / f"happy_model.{s}") for s in ("keras", "summary.txt", "summary.json")]
+
+
+def test_to_keras_says_nothing_on_stderr() -> None:
+    code = (f"import archcompiler; m = archcompiler.load({str(SPECS / 'happy_model.yaml')!r}).to_keras(); "
+            "print(m.name, m.compiled)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=quiet_env())
+    assert r.returncode == 0, r.stderr
+    assert (r.stdout, r.stderr) == ("happy_model True\n", "")
+
+
+def _messages(stderr: str) -> list[str]:
+    """TensorFlow's messages without their time stamps and thread ids."""
+    return [re.sub(r"^([IWEF])\d{4} [\d:.]+ +\d+ ", r"\1 ", line) for line in stderr.splitlines()]
+
+
+@pytest.mark.parametrize("extra", [{"ARCHC_TF_LOG": "1"}, {"ARCHC_TF_LOG": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+                                   {"TF_CPP_MIN_LOG_LEVEL": "0"}])
+def test_the_messages_are_there_for_who_asks(tmp_path: Path, extra: dict[str, str]) -> None:
+    """ARCHC_TF_LOG=1 shows what TensorFlow prints by itself; so does a TF_CPP_MIN_LOG_LEVEL the user chose."""
+    env = quiet_env(**extra)
+    plain = subprocess.run([sys.executable, "-c", "import keras"], capture_output=True, text=True,
+                           env={k: v for k, v in env.items() if k != "ARCHC_TF_LOG"})
+    if not plain.stderr:
+        pytest.skip("TensorFlow prints nothing when imported on this machine")
+    r = subprocess.run([*ARCHC, "build", str(SPECS / "happy_model.yaml"), "-o", str(tmp_path), "--no-diagram"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert _messages(r.stderr) == _messages(plain.stderr)
+
+
+# A stand-in for the keras package: writes to file descriptor 2 the way TensorFlow's C++ code does, then fails
+# (FAIL=1) or succeeds.
+FAKE_KERAS = r'''
+import os
+os.write(2, b"a line of no one's\n"
+            b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            b"I0000 00:00:1796159585.605469    3989 port.cc:153] oneDNN custom operations are on.\n"
+            b"I0000 00:00:1796159585.605470    3989 cpu_feature_guard.cc:227] This binary is optimized.\n"
+            b"To enable the following instructions: AVX2 FMA, rebuild TensorFlow.\n"
+            b"/somewhere/module.py:3: UserWarning: careful\n"
+            b"  warnings.warn('careful')\n"
+            b"W0000 00:00:1796159585.605471    3989 cuda_dnn.cc:8579] Unable to register cuDNN factory.\n"
+            b"E0000 00:00:1796159585.605472    3989 cuda_blas.cc:1418] Unable to register cuBLAS factory.\n")
+if os.environ.get("FAIL") == "1":
+    raise ImportError("libtensorflow_framework.so.2: cannot open shared object file")
+'''
+
+
+def run_with_fake_keras(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    (tmp_path / "fake" / "keras").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "fake" / "keras" / "__init__.py").write_text(FAKE_KERAS)
+    env = quiet_env(**extra, PYTHONPATH=os.pathsep.join([str(tmp_path / "fake"), str(ROOT)]))
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+
+
+IMPORT = "from archcompiler.backends.keras import _keras; _keras(); print('imported')"
+
+
+def test_only_the_chatter_is_dropped(tmp_path: Path) -> None:
+    """Records below the level go, with their continuation lines; lines that are not TensorFlow's stay."""
+    others = ["a line of no one's", "/somewhere/module.py:3: UserWarning: careful", "  warnings.warn('careful')"]
+    warning = "W cuda_dnn.cc:8579] Unable to register cuDNN factory."
+    error = "E cuda_blas.cc:1418] Unable to register cuBLAS factory."
+    r = run_with_fake_keras(tmp_path, "-c", IMPORT)
+    assert r.returncode == 0 and r.stdout == "imported\n", r.stderr
+    assert _messages(r.stderr) == [*others, error]
+    r = run_with_fake_keras(tmp_path, "-c", IMPORT, TF_CPP_MIN_LOG_LEVEL="1")
+    assert _messages(r.stderr) == [*others, warning, error]
+    r = run_with_fake_keras(tmp_path, "-c", IMPORT, TF_CPP_MIN_LOG_LEVEL="3")
+    assert _messages(r.stderr) == others
+    for extra in ({"ARCHC_TF_LOG": "1"}, {"TF_CPP_MIN_LOG_LEVEL": "0"}):
+        r = run_with_fake_keras(tmp_path, "-c", IMPORT, **extra)
+        assert len(r.stderr.splitlines()) == 9 and "oneDNN" in r.stderr and "To enable" in r.stderr
+
+
+def test_a_failing_import_shows_everything_it_said(tmp_path: Path) -> None:
+    r = run_with_fake_keras(tmp_path, "-c", IMPORT, FAIL="1")
+    assert r.returncode == 1
+    assert "oneDNN custom operations" in r.stderr and "Unable to register cuBLAS" in r.stderr  # all of it
+    assert "ImportError: building Keras models needs TensorFlow and Keras (libtensorflow_framework.so.2" in r.stderr
+    spec = str(SPECS / "happy_model.yaml")
+    r = run_with_fake_keras(tmp_path, "-m", "archcompiler.cli", "build", spec, "-o", "out", FAIL="1")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "oneDNN custom operations" in r.stderr
+    assert "archc: error: building Keras models needs TensorFlow and Keras" in r.stderr
+    assert "pip install 'archcompiler[keras]'" in r.stderr
+    assert not (tmp_path / "out").exists()

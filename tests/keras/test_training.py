@@ -83,3 +83,18 @@ def test_compile_true_needs_a_training_section() -> None:
     assert not comp.to_keras().compiled  # no training section: not compiled by default
     with pytest.raises(ValueError, match="no training section"):
         comp.to_keras(compile=True)
+
+
+def test_the_optimizer_is_built_by_the_first_fit_as_with_keras_compile() -> None:
+    """to_keras() compiles as model.compile() does: the optimizer's slots (for Adam, a moment and a velocity per
+    trainable weight) are made by the first fit, not allocated up front."""
+    model = archcompiler.load(SPECS / "happy_model.yaml").to_keras()
+    by_hand = archcompiler.load(SPECS / "happy_model.yaml").to_keras(compile=False)
+    by_hand.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    assert not model.optimizer.built and len(model.optimizer.variables) == len(by_hand.optimizer.variables) == 2
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (4, 64, 64, 3)).astype("float32")
+    y = rng.integers(0, 2, (4, 1)).astype("float32")
+    fit_losses(model, x, y, steps=1)
+    assert model.optimizer.built
+    assert len(model.optimizer.variables) == 2 + 2 * len(model.trainable_variables)
