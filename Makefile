@@ -6,13 +6,19 @@ STAMP  := $(VENV)/.installed
 # The exact versions the suite runs with; `make lock` refreshes them (see the Development section of README.md).
 LOCK   := constraints.txt
 
-.PHONY: demo test setup graphviz clean schema docs
+.PHONY: demo test setup graphviz clean schema docs fuzz
 
 demo: setup
 	$(BIN)/archc build specs/resnet50_signs.yaml -o build/
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# Mutation fuzzing of every bundled spec (bytes, YAML tokens, structure) against the contract: only clean
+# diagnostics, exit codes 0/1/2. `make test` runs 100 examples per level; this runs FUZZ_EXAMPLES (default 20000).
+FUZZ_EXAMPLES ?= 20000
+fuzz: setup
+	ARCHC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -n 2 tests/property/test_fuzz.py
 
 setup: $(STAMP) graphviz yls
 
