@@ -223,8 +223,8 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
                 text = str((e.get("ctx") or {}).get("error", msg))
                 out.append(Diagnostic("E201", f"{label}: {text}" if loc else text, doc.span(path), path=path))
                 continue
-            out.append(Diagnostic("E201", f"{label}: {msg}. Received: {key}={received}", doc.span(path),
-                                  path=path, hint=hint))
+            given = f"{key}={received}" if isinstance(key, str) else received  # list items have no name
+            out.append(Diagnostic("E201", f"{label}: {msg}. Received: {given}", doc.span(path), path=path, hint=hint))
     return out
 
 
@@ -265,6 +265,14 @@ def _real_loc(loc: tuple, data: Any) -> tuple:
         elif isinstance(node, list) and isinstance(seg, int):
             out.append(seg)
             node = node[seg] if -len(node) <= seg < len(node) else _MISSING
+        elif seg in ("args", "name") and isinstance(node, dict) and len(node) == 1:
+            # ``{random_normal: {stddev: -1}}`` is read as ``{name: random_normal, args: {stddev: -1}}``
+            (key, value), = node.items()
+            if seg == "name":  # the name is wrong: the error belongs to the whole mapping
+                node = _MISSING
+                continue
+            out.append(key)
+            node = value
         elif _is_tag(seg):
             continue
         else:

@@ -13,6 +13,8 @@ from pydantic import (
     BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema, field_validator,
 )
 
+from .training import LossSpec, MetricName, Optimizer, OptimizerChoice
+
 IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=IDENT, max_length=128)]
 
@@ -153,32 +155,13 @@ class Expect(_Strict):
 
 
 #: Keras 3's optimizers, by the names ``keras.optimizers.get`` accepts.
-OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-                        "lamb", "adafactor", "muon"]
-
-#: Keras 3's losses, by the names ``keras.losses.get`` accepts.
-LossName = Literal[
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_focal_crossentropy",
-    "categorical_focal_crossentropy", "mean_squared_error", "mse", "mean_absolute_error", "mae",
-    "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle", "huber", "log_cosh",
-    "kl_divergence", "kld", "poisson", "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity", "ctc",
-    "dice", "tversky"]
-
-
-def _one_optimizer(v: Any) -> Any:
-    if isinstance(v, dict) and len(v) != 1:
-        raise ValueError(f"an optimizer is one name with its arguments, e.g. {{adam: {{learning_rate: 0.001}}}}. "
-                         f"Received: {len(v)} keys")
-    return v
-
-
 class Training(_Strict):
-    """How `to_keras()` compiles the model: optimizer, loss and metrics by their Keras names."""
+    """How `to_keras()` compiles the model: the optimizer, loss and metrics by their Keras names (training.py)."""
 
-    optimizer: Annotated[Union[OptimizerName, dict[OptimizerName, dict[str, Any]]], BeforeValidator(_one_optimizer)] \
-        = Field("adam", description="`adam` or `{adam: {learning_rate: 0.001}}`.")
-    loss: Union[LossName, list[LossName]] = Field(description="Keras loss name, e.g. categorical_crossentropy.")
-    metrics: list[str] = Field(default_factory=list, description="Keras metric names, e.g. [accuracy].")
+    optimizer: Optimizer = Field(default_factory=lambda: OptimizerChoice(adam={}),
+                                 description="`adam`, or one name with its arguments: `{adam: {learning_rate: 0.001}}`.")
+    loss: LossSpec = Field(description="Keras loss name, e.g. categorical_crossentropy.")
+    metrics: list[MetricName] = Field(default_factory=list, description="Keras metric names, e.g. [accuracy].")
 
 
 class SpecFile(_Strict):

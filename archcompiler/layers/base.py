@@ -193,23 +193,38 @@ _INITIALIZER_CLASSES = {
 }
 
 
+_FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+_PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class InitializerArgs(BaseModel):
-    """Arguments of a Keras initializer (only those that apply to the named initializer are passed on)."""
+    """Arguments of a Keras initializer; each initializer takes only its own (see ``INITIALIZER_ARGS``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = Field(
         None, description="Random seed, for reproducible initial weights (random initializers).")
-    mean: Optional[float] = Field(None, description="Mean of random_normal / truncated_normal.")
-    stddev: Optional[float] = Field(None, description="Standard deviation of random_normal / truncated_normal.")
-    minval: Optional[float] = Field(None, description="Lower bound of random_uniform.")
-    maxval: Optional[float] = Field(None, description="Upper bound of random_uniform.")
-    value: Optional[float] = Field(None, description="The value of constant.")
-    gain: Optional[float] = Field(None, description="Multiplicative factor of orthogonal and identity.")
-    scale: Optional[float] = Field(None, description="Scaling factor of variance_scaling.")
+    mean: Optional[_FiniteFloat] = Field(None, description="Mean of random_normal / truncated_normal.")
+    stddev: Optional[_PositiveFloat] = Field(
+        None, description="Standard deviation of random_normal / truncated_normal (positive).")
+    minval: Optional[_FiniteFloat] = Field(None, description="Lower bound of random_uniform.")
+    maxval: Optional[_FiniteFloat] = Field(None, description="Upper bound of random_uniform (above minval).")
+    value: Optional[_FiniteFloat] = Field(None, description="The value of constant.")
+    gain: Optional[_FiniteFloat] = Field(None, description="Multiplicative factor of orthogonal and identity.")
+    scale: Optional[_PositiveFloat] = Field(None, description="Scaling factor of variance_scaling (positive).")
     mode: Optional[Literal["fan_in", "fan_out", "fan_avg"]] = Field(
         None, description="Which fan variance_scaling divides by.")
     distribution: Optional[Literal["truncated_normal", "untruncated_normal", "uniform"]] = Field(
         None, description="The distribution variance_scaling draws from.")
+
+
+#: The arguments each initializer takes (Keras 3's signatures).
+INITIALIZER_ARGS: dict[str, tuple[str, ...]] = {
+    "glorot_uniform": ("seed",), "glorot_normal": ("seed",), "he_uniform": ("seed",), "he_normal": ("seed",),
+    "lecun_uniform": ("seed",), "lecun_normal": ("seed",), "zeros": (), "ones": (),
+    "random_normal": ("mean", "stddev", "seed"), "random_uniform": ("minval", "maxval", "seed"),
+    "truncated_normal": ("mean", "stddev", "seed"), "orthogonal": ("gain", "seed"),
+    "variance_scaling": ("scale", "mode", "distribution", "seed"), "constant": ("value",), "identity": ("gain",),
+}
 
 
 def _to_initializer(v: Any) -> Any:
@@ -227,6 +242,19 @@ class Initializer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: InitializerName
     args: InitializerArgs = InitializerArgs()
+
+    @model_validator(mode="after")
+    def _own_arguments(self) -> "Initializer":
+        allowed = INITIALIZER_ARGS[self.name]
+        given = self.args.model_dump(exclude_none=True)
+        wrong = [k for k in given if k not in allowed]
+        if wrong:
+            takes = f"takes {', '.join(allowed)}" if allowed else "takes no arguments"
+            raise ValueError(f"{self.name} {takes}. Received: {', '.join(f'{k}={given[k]!r}' for k in wrong)}")
+        lo, hi = given.get("minval", -0.05), given.get("maxval", 0.05)
+        if self.name == "random_uniform" and not lo < hi:
+            raise ValueError(f"random_uniform needs minval < maxval. Received: minval={lo}, maxval={hi}")
+        return self
 
     def keras_config(self) -> Any:
         cfg = self.args.model_dump(exclude_none=True)
@@ -249,8 +277,8 @@ class Regularizer(BaseModel):
     """``{l2: 1e-4}``, ``{l1: 1e-5}`` or both (``l1_l2``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    l1: Annotated[float, Field(ge=0)] = Field(0.0, description="L1 factor: adds l1 * sum(|w|) to the loss.")
-    l2: Annotated[float, Field(ge=0)] = Field(0.0, description="L2 factor: adds l2 * sum(w ** 2) to the loss.")
+    l1: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L1 factor: adds l1 * sum(|w|) to the loss.")
+    l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 factor: adds l2 * sum(w ** 2) to the loss.")
 
     def keras_config(self) -> Any:
         if self.l1 and self.l2:
