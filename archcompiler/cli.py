@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 from . import __version__
 from .diagnostics import CompileError, UsageError
 from .reporters import REPORTERS, FileResult
+from .stats import MAX_ACTIVATIONS, MAX_PARAMS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 101
 
@@ -76,9 +77,14 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def _compile(path: str, overrides: dict[str, Any]) -> Any:
+def _ceilings(args: argparse.Namespace) -> Any:
+    from .stats import Ceilings
+    return Ceilings(max_params=args.max_params, max_activations=args.max_activations)
+
+
+def _compile(path: str, overrides: dict[str, Any], ceilings: Any = None) -> Any:
     from .pipeline import compile_file
-    return compile_file(path, overrides)
+    return compile_file(path, overrides, ceilings)
 
 
 def _write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None:
@@ -104,14 +110,15 @@ def _not_a_spec(path: str, doc: Any, strict: bool) -> FileResult:
     return FileResult(path, "error", diagnostics=(d,), sources={path: doc.source}, exit_code=EXIT_FINDINGS)
 
 
-def _failed(path: str, err: CompileError, strict: bool) -> FileResult:
+def _failed(path: str, err: CompileError, strict: bool, text: str | None = None) -> FileResult:
     """A file that did not compile: its errors if it is a spec (or named explicitly and unreadable), else E106
-    (named explicitly) or skipped (found in a directory, or --specs-only)."""
+    (named explicitly) or skipped (found in a directory, or --specs-only). ``text``: the spec read from stdin."""
     from .discover import has_archspec_key, looks_like_broken_spec
     from .load import read_source
     from .parse import parse
+    from .source import SourceFile
     try:
-        doc = parse(read_source(path, path))
+        doc = parse(SourceFile(path, text) if text is not None else read_source(path, path))
     except CompileError:  # unreadable, or not YAML: a spec if named, or if a line starts with archspec:
         head = None if strict else _read_head(path)
         if head is None or looks_like_broken_spec(path, head.decode("utf-8", "replace")):
@@ -134,23 +141,26 @@ def _read_head(path: str) -> bytes | None:
         return None
 
 
-def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, specs_only: bool = False) -> FileResult:
+def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, specs_only: bool = False,
+                 ceilings: Any = None, text: str | None = None) -> FileResult:
     """Validates one file and says what it found; no output, so worker processes can run it.
 
     A file is a spec when its top-level mapping has the ``archspec`` key. One that is not is an E106 error when it
     was named explicitly (``explicit``) and ``specs_only`` is off; otherwise it is skipped (status "skipped").
+    With ``text`` (a spec read from standard input), ``path`` is only its name in messages, and its includes
+    resolve against the working directory.
     """
     from .discover import has_archspec_key, may_be_spec
-    from .load import load
+    from .load import load, load_text
     from .pipeline import run_stages
 
-    strict = explicit and not specs_only
+    strict = (explicit and not specs_only) or text is not None
     if not strict:
         head = _read_head(path)  # None: load() reports why it cannot be read
         if head is not None and not may_be_spec(head):
             return FileResult(path, "skipped")
     try:
-        spec = load(path)
+        spec = load(path) if text is None else load_text(text, path, base_dir=".")
         if not has_archspec_key(spec.root.data if spec.root is not None else None):
             return _not_a_spec(path, spec.root, strict)
         if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
@@ -158,15 +168,15 @@ def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, sp
             from .pipeline import check_library
             check_library(spec)
             return FileResult(path, "ok", kind="library", blocks=len(spec.blocks))
-        comp = run_stages(spec, overrides)
+        comp = run_stages(spec, overrides, ceilings)
     except CompileError as e:
-        return _failed(path, e, strict)
+        return _failed(path, e, strict, text)
     t = comp.stats.total
     return FileResult(path, "ok", kind="model", layers=len(comp.graph.nodes), params=t.total, flops=t.flops)
 
 
-def _validate_task(task: tuple[str, dict[str, Any], bool, bool]) -> FileResult:
-    return validate_one(*task)
+def _validate_chunk(tasks: list[tuple]) -> list[FileResult]:
+    return [validate_one(*task) for task in tasks]
 
 
 def default_jobs() -> int:
@@ -183,7 +193,7 @@ POOL_MIN_FILES = 4
 PROGRESS_MIN_FILES = 10
 
 
-def _validate_all(tasks: list[tuple[str, dict[str, Any], bool, bool]], jobs: int):
+def _validate_all(tasks: list[tuple], jobs: int):
     """Yields each task's FileResult in task order: in this process, or from a pool of ``jobs`` processes."""
     jobs = min(jobs, len(tasks))
     if jobs <= 1 or len(tasks) < POOL_MIN_FILES:
@@ -195,8 +205,37 @@ def _validate_all(tasks: list[tuple[str, dict[str, Any], bool, bool]], jobs: int
     from . import pipeline  # noqa: F401  (imported once here, inherited by forked workers)
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
     chunk = max(1, min(16, len(tasks) // (jobs * 8)))
-    with ctx.Pool(jobs) as pool:
-        yield from pool.imap(_validate_task, tasks, chunksize=chunk)
+    import signal
+    stop: list[int] = []
+    # A signal must not interrupt the pool's own locking (that can hang the pool's shutdown): while the pool runs,
+    # SIGTERM and Ctrl-C only set a flag, which the loop below turns into the usual exception between results.
+    old = {sig: signal.signal(sig, lambda signum, frame: stop.append(signum))
+           for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with ctx.Pool(jobs, initializer=_worker_start) as pool:
+            chunks = [tasks[i:i + chunk] for i in range(0, len(tasks), chunk)]
+            results = pool.imap(_validate_chunk, chunks)  # an IMapIterator: its next() takes a timeout
+            for _ in chunks:
+                while True:
+                    if stop:
+                        raise _Terminated() if stop[0] == signal.SIGTERM else KeyboardInterrupt()
+                    try:
+                        done = results.next(timeout=0.05)
+                        break
+                    except multiprocessing.TimeoutError:
+                        continue
+                yield from done
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _worker_start() -> None:
+    """A worker process ends at SIGTERM as any process does (the pool stops its workers that way), and leaves
+    Ctrl-C to the main process."""
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Progress:
@@ -241,7 +280,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.set)
     t0 = time.perf_counter()
     reporter = REPORTERS[args.format](color=_color(sys.stderr), quiet=args.quiet)
-    tasks = [(c.path, overrides, c.explicit, args.specs_only) for c in expand_paths(args.files)]
+    ceilings = _ceilings(args)
+    stdin = _read_stdin() if "-" in args.files else None
+    tasks = [(args.stdin_name, overrides, True, False, ceilings, stdin) if c.path == "-" else
+             (c.path, overrides, c.explicit, args.specs_only, ceilings)
+             for c in expand_paths(args.files)]
     progress = _Progress(len(tasks), sys.stderr) if (len(tasks) >= PROGRESS_MIN_FILES
                                                     and _isatty(sys.stderr)) else None
     worst = EXIT_OK
@@ -260,8 +303,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _read_stdin() -> str:
+    """A spec given as '-': standard input, read whole (at most as much as a spec file may hold)."""
+    from .load import MAX_FILE_BYTES
+    if sys.stdin is None or _isatty(sys.stdin):
+        raise UsageError("'-' reads a spec from standard input, but standard input is a terminal; pipe a spec in "
+                         "(archc validate - < spec.yaml) or name the file")
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"standard input holds more than {MAX_FILE_BYTES} bytes; spec files are limited to that")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"standard input is not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
-    comp = _compile(args.file, parse_overrides(args.set))
+    comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
     depth = None if args.depth == "all" else int(args.depth)
     text = comp.summary(args.format, depth)
     if args.output:
@@ -272,25 +330,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_ir(args: argparse.Namespace) -> int:
-    comp = _compile(args.file, parse_overrides(args.set))
+    comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
     sys.stdout.write(comp.ir())
     return EXIT_OK
-
-
-def _yaml_files(paths: Sequence[str]) -> list[tuple[Path, bool]]:
-    """The YAML files named or found below the directories named (sorted; hidden folders skipped), each with
-    whether it was named explicitly."""
-    out: list[tuple[Path, bool]] = []
-    for p in paths:
-        path = Path(p)
-        if not path.is_dir():
-            out.append((path, True))
-            continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
-            out.extend((Path(root) / f, False) for f in sorted(files)
-                       if f.endswith((".yaml", ".yml")) and not f.startswith("."))
-    return out
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -299,7 +341,9 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     from .fmt import format_text, looks_like_spec
     changed = unchanged = 0
     worst = EXIT_OK
-    for path, named in _yaml_files(args.files):
+    from .discover import expand_paths
+    for candidate in expand_paths(args.files):
+        path, named = Path(candidate.path), candidate.explicit
         if path.suffix == ".json":
             continue  # JSON is already plain YAML 1.2: nothing to quote
         try:
@@ -402,7 +446,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     # The spec is checked before TensorFlow is imported: an invalid spec fails fast and writes nothing.
-    comp = _compile(args.file, parse_overrides(args.set))
+    comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
     # TensorFlow's start-up chatter is kept off stderr by the Keras backend (ARCHC_TF_LOG=1 lets it through).
     from .backends.build import build
     written = build(comp, Path(args.output), diagram=not args.no_diagram, stem=args.stem)
@@ -415,7 +459,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .backends.dot import render, render_file
-    comp = _compile(args.file, parse_overrides(args.set))
+    comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
     # None: the level's default (block 1, layer all); "all" opens every level at both levels.
     depth = args.depth if args.depth in (None, "all") else int(args.depth)
     options = dict(level=args.level, depth=depth, fold=args.fold, rankdir=args.rankdir)
@@ -439,6 +483,17 @@ def _jobs(text: str) -> int:
     if text.isdigit() and int(text) >= 1:
         return int(text)
     raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+
+
+def _count(text: str) -> int:
+    """A positive integer, also written 1e13 or 10_000."""
+    try:
+        value = float(text.replace("_", "")) if any(c in text for c in ".eE") else int(text.replace("_", ""))
+        if value == int(value) and value >= 1:
+            return int(value)
+    except (ValueError, OverflowError):
+        pass
+    raise argparse.ArgumentTypeError(f"expected a positive integer (such as 1e13). Received: {text!r}")
 
 
 def _depth(text: str) -> str:
@@ -467,6 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--set", action="append", metavar="NAME=VALUE",
                         help="override a top-level spec parameter (repeatable), e.g. --set classes=10 "
                              "--set 'depths=[3, 4, 23, 3]'")
+        sp.add_argument("--max-params", type=_count, default=MAX_PARAMS, metavar="N",
+                        help=f"most parameters a model may have (default {MAX_PARAMS:.0e}, far above any "
+                             f"published network; past it: E410)")
+        sp.add_argument("--max-activations", type=_count, default=MAX_ACTIVATIONS, metavar="N",
+                        help=f"most values one layer's output may hold per sample (default {MAX_ACTIVATIONS:.0e}; "
+                             f"past it: E410)")
 
     sp = add("validate", cmd_validate, "check specs: syntax, types, shapes, names, expectations",
              "Checks every spec given: YAML/JSON syntax, the schema, expressions, block parameters, references, "
@@ -476,7 +537,12 @@ def build_parser() -> argparse.ArgumentParser:
              "virtual environments skipped) and the files there that are not specs are skipped, while a file "
              "named explicitly that is not a spec is an error (E106) unless --specs-only.")
     sp.add_argument("files", nargs="+", metavar="PATH",
-                    help="spec files, or directories to search for .yaml, .yml and .json specs")
+                    help="spec files, or directories to search for .yaml, .yml and .json specs; '-' reads one spec "
+                         "from standard input")
+    sp.add_argument("--stdin-name", default="<stdin>", metavar="NAME",
+                    help="the name of the spec read from standard input, in messages (default <stdin>); its "
+                         "extends and imports resolve against the working directory, and a name ending in .json "
+                         "reads it as JSON")
     sp.add_argument("--format", choices=tuple(REPORTERS), default="text",
                     help="; ".join(r.help for r in REPORTERS.values()))
     sp.add_argument("--specs-only", action="store_true",
@@ -592,6 +658,12 @@ class _PipeGuard:
         except BrokenPipeError:
             self._break()
             return len(data)
+        except OSError as e:  # a full disk (> /dev/full), an I/O error: the output is lost, so the run failed
+            raise UsageError(f"cannot write to {self._what()}: {e.strerror or e}") from None
+
+    def _what(self) -> str:
+        stream = self._owner._stream if self._owner is not None else self._stream
+        return "standard error" if stream is sys.__stderr__ else "standard output"
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
@@ -606,6 +678,8 @@ class _PipeGuard:
                 self._stream.flush()  # the pending bytes now go to /dev/null
             except (BrokenPipeError, OSError, ValueError):
                 pass
+        except OSError as e:
+            raise UsageError(f"cannot write to {self._what()}: {e.strerror or e}") from None
 
     @property
     def buffer(self) -> "_PipeGuard":
@@ -622,12 +696,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _PipeGuard(saved[0]), _PipeGuard(saved[1])
+    restore = _on_sigterm()
     try:
-        return _run(argv)
+        code = _run(argv)
+        try:
+            sys.stdout.flush()  # output still buffered can fail now (a full disk): the run then fails too
+        except UsageError as e:
+            _say(f"archc: error: {e}")
+            code = max(code, EXIT_USAGE)
+        return code
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        restore()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (UsageError, OSError, ValueError):
+                pass
         sys.stdout, sys.stderr = saved
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that every ``finally`` runs (temporary files are removed)."""
+
+
+def _on_sigterm() -> Callable[[], None]:
+    """Makes SIGTERM end the run like Ctrl-C does (cleanly, exit 143); returns what restores the old handler."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+
+def _say(text: str) -> None:
+    """A last message on standard error, which may itself be gone."""
+    try:
+        print(text, file=sys.stderr)
+    except (UsageError, OSError, ValueError):
+        pass
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -645,8 +757,11 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"archc: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("archc: interrupted", file=sys.stderr)
+        _say("archc: interrupted")
         return 130
+    except _Terminated:
+        _say("archc: terminated")
+        return 143
     except BrokenPipeError:  # a write past the guards (not through sys.stdout): the run was cut short
         return EXIT_USAGE
     except Exception as e:  # a bug: say so, with what is needed to report it

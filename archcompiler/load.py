@@ -125,7 +125,17 @@ def _file_kind(mode: int) -> str:
 
 
 def resolve_path(path: Path, shown: str, span: Span | None = None) -> Path:
-    """``path`` made absolute with symlinks resolved; a loop, a NUL character or an over-long name is E100."""
+    """``path`` made absolute with symlinks resolved; a loop, a NUL character, an over-long name or something that
+    is not a regular file (``/dev/stdin``, a FIFO) is E100."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            hint = ("to read a spec from standard input, name it '-' (archc validate -)"
+                    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) else None)
+            raise CompileError([Diagnostic("E100", f"cannot read {shown}: {_file_kind(st.st_mode)}, not a regular "
+                                                   f"file", span or Span(shown, 1, 1, 1, 1), hint=hint)])
+    except (OSError, ValueError, RuntimeError):
+        pass  # said below, with the reason
     try:
         return path.resolve()
     except ValueError:
