@@ -7,6 +7,10 @@ For each network, two ways to get the same ``keras.Model``:
   ``keras.applications.<Model>(weights=None)``, for ``specs/vgg16.yaml`` ``keras.applications.VGG16(weights=None)``
   (the same layers and names).
 
+The *compiled* rows (``resnet50-adam``, ``vgg16-sgd``) add a ``training:`` section to the spec's text, so that
+``to_keras()`` returns a compiled model, and the hand-written variant calls ``model.compile(...)`` with the same
+optimizer, loss and metrics.
+
 Two measurements, each the median of several runs, the two ways alternating so that drift hits both alike:
 
 * whole process: ``python -c "..."`` from a cold start (interpreter, imports of archc and TensorFlow, build),
@@ -16,7 +20,9 @@ Two measurements, each the median of several runs, the two ways alternating so t
 * build only: in one process with everything imported, the build itself (``keras.backend.clear_session()`` and a
   garbage collection before each run, outside the timing).
 
-It also times ``archc validate`` on every spec (the static checks, no TensorFlow) and ``archc build`` end to end.
+It also times ``archc validate`` on every spec (the static checks, no TensorFlow) and ``archc build`` end to end,
+and compares the ``.keras`` file ``archc build`` writes for ``specs/resnet50_signs.yaml`` (compiled, untrained)
+with what ``model.save`` writes for the same model compiled by hand: sizes, and the time of the save alone.
 Prints Markdown (a machine description and tables) on standard output::
 
     .venv/bin/python benchmarks/bench_build.py            # defaults: 9 cold runs, 7 in-process runs
@@ -41,23 +47,47 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
-#: name -> (spec, expression building the hand-written equivalent with ``keras`` imported)
-MODELS: dict[str, tuple[str, str]] = {
-    "resnet50": ("specs/keras_applications/resnet50.yaml", "keras.applications.ResNet50(weights=None)"),
-    "resnet50v2": ("specs/keras_applications/resnet50v2.yaml", "keras.applications.ResNet50V2(weights=None)"),
-    "resnet152": ("specs/keras_applications/resnet152.yaml", "keras.applications.ResNet152(weights=None)"),
-    "vgg16": ("specs/vgg16.yaml", "keras.applications.VGG16(weights=None)"),
+#: training settings: name -> (the spec's ``training:`` section, the same as ``model.compile`` arguments)
+TRAINING: dict[str, tuple[str, str]] = {
+    "adam": ("training:\n  optimizer: adam\n  loss: categorical_crossentropy\n  metrics: [accuracy]\n",
+             "optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']"),
+    "sgd": ("training:\n  optimizer: {sgd: {learning_rate: 0.01, momentum: 0.9}}\n"
+            "  loss: categorical_crossentropy\n  metrics: [accuracy]\n",
+            "optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss='categorical_crossentropy', "
+            "metrics=['accuracy']"),
+}
+
+#: name -> (spec, expression building the hand-written equivalent with ``keras`` imported, training or None)
+MODELS: dict[str, tuple[str, str, str | None]] = {
+    "resnet50": ("specs/keras_applications/resnet50.yaml", "keras.applications.ResNet50(weights=None)", None),
+    "resnet50v2": ("specs/keras_applications/resnet50v2.yaml", "keras.applications.ResNet50V2(weights=None)", None),
+    "resnet152": ("specs/keras_applications/resnet152.yaml", "keras.applications.ResNet152(weights=None)", None),
+    "vgg16": ("specs/vgg16.yaml", "keras.applications.VGG16(weights=None)", None),
+    "resnet50-adam": ("specs/keras_applications/resnet50.yaml", "keras.applications.ResNet50(weights=None)",
+                      "adam"),
+    "vgg16-sgd": ("specs/vgg16.yaml", "keras.applications.VGG16(weights=None)", "sgd"),
 }
 
 
-def archc_code(spec: str) -> str:
+def load_expr(spec: str, training: str | None) -> str:
+    """The archc expression compiling ``spec`` (with ``archcompiler`` imported), the training section appended."""
+    path = ROOT / spec
+    if training is None:
+        return f"archcompiler.load({str(path)!r})"
+    return (f"archcompiler.compile_text(open({str(path)!r}).read() + {TRAINING[training][0]!r}, {str(path)!r}, "
+            f"base_dir={str(path.parent)!r})")
+
+
+def archc_code(spec: str, training: str | None = None) -> str:
     """The archc variant; prints the seconds spent importing archc and compiling the spec (before Keras)."""
     return ("import time; t0 = time.perf_counter(); import archcompiler; "
-            f"c = archcompiler.load({str(ROOT / spec)!r}); print(time.perf_counter() - t0); c.to_keras()")
+            f"c = {load_expr(spec, training)}; print(time.perf_counter() - t0); c.to_keras()")
 
 
-def keras_code(expr: str) -> str:
-    return f"import keras; {expr}"
+def keras_code(expr: str, training: str | None = None) -> str:
+    if training is None:
+        return f"import keras; {expr}"
+    return f"import keras; m = {expr}; m.compile({TRAINING[training][1]})"
 
 
 def run_cold(code: str) -> tuple[float, str]:
@@ -67,20 +97,20 @@ def run_cold(code: str) -> tuple[float, str]:
     return time.perf_counter() - t0, r.stdout
 
 
-def cold(spec: str, expr: str, n: int) -> dict[str, float]:
+def cold(spec: str, expr: str, n: int, training: str | None = None) -> dict[str, float]:
     """Whole-process seconds, runs alternating: medians and minimums of both variants, and the median time archc
     spent on its own imports and the spec's compilation inside its processes."""
     a, b, own = [], [], []
     for _ in range(n):
-        wall, out = run_cold(archc_code(spec))
+        wall, out = run_cold(archc_code(spec, training))
         a.append(wall)
         own.append(float(out.split()[0]))
-        b.append(run_cold(keras_code(expr))[0])
+        b.append(run_cold(keras_code(expr, training))[0])
     return {"archc": statistics.median(a), "keras": statistics.median(b), "archc_min": min(a), "keras_min": min(b),
             "own": statistics.median(own)}
 
 
-def warm(spec: str, expr: str, n: int) -> tuple[float, float, float]:
+def warm(spec: str, expr: str, n: int, training: str | None = None) -> tuple[float, float, float]:
     """Median in-process seconds (archc, by hand) and the static part of archc's (load + compile, no Keras)."""
     import keras
 
@@ -93,14 +123,16 @@ def warm(spec: str, expr: str, n: int) -> tuple[float, float, float]:
         fn()  # type: ignore[operator]
         return time.perf_counter() - t0
 
-    path = str(ROOT / spec)
-    timed(lambda: archcompiler.load(path).to_keras())  # warm-up: first-call costs of both
-    timed(lambda: eval(expr, {"keras": keras}))
+    names = {"keras": keras, "archcompiler": archcompiler}
+    load = compile(load_expr(spec, training), "<archc>", "eval")
+    by_hand = compile(keras_code(expr, training).split("; ", 1)[1], "<by hand>", "exec")
+    timed(lambda: eval(load, names).to_keras())  # warm-up: first-call costs of both
+    timed(lambda: exec(by_hand, dict(names)))
     a, b, s = [], [], []
     for _ in range(n):
-        a.append(timed(lambda: archcompiler.load(path).to_keras()))
-        b.append(timed(lambda: eval(expr, {"keras": keras})))
-        s.append(timed(lambda: archcompiler.load(path)))
+        a.append(timed(lambda: eval(load, names).to_keras()))
+        b.append(timed(lambda: exec(by_hand, dict(names))))
+        s.append(timed(lambda: eval(load, names)))
     keras.backend.clear_session()
     return statistics.median(a), statistics.median(b), statistics.median(s)
 
@@ -119,16 +151,48 @@ def validate_all(n: int) -> tuple[int, float, float]:
     return len(specs), statistics.median(inner), statistics.median(outer)
 
 
-def build_cli(spec: str, n: int) -> float:
-    """Median seconds of ``archc build SPEC -o TMP`` (model, summaries and diagram written)."""
+def build_cli(spec: str, n: int) -> tuple[float, int]:
+    """Median seconds of ``archc build SPEC -o TMP`` (model, summaries and diagram written), and the size in bytes
+    of the ``.keras`` file it wrote."""
     times = []
+    size = 0
     for _ in range(n):
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "archcompiler.cli", "build", str(ROOT / spec), "-o", out],
                            check=True, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+            size = (Path(out) / f"{Path(spec).stem}.keras").stat().st_size
+    return statistics.median(times), size
+
+
+def saves(spec: str, training: str, n: int) -> dict[str, float]:
+    """In one process: the median seconds of saving the compiled, untrained model of ``spec`` with archc's
+    ``save_model`` and, compiled by hand with the same settings, with Keras's ``model.save``; the files' sizes."""
+    import keras
+
+    import archcompiler
+    from archcompiler.backends.keras import save_model
+
+    comp = archcompiler.load(ROOT / spec)
+    ours, theirs = [], []
+    with tempfile.TemporaryDirectory() as out:
+        a, b = Path(out) / "archc.keras", Path(out) / "by_hand.keras"
+        for _ in range(n):
+            keras.backend.clear_session()
+            model = comp.to_keras()
+            gc.collect()
+            t0 = time.perf_counter()
+            save_model(model, a)
+            ours.append(time.perf_counter() - t0)
+            model = comp.to_keras(compile=False)
+            exec(f"model.compile({TRAINING[training][1]})", {"keras": keras, "model": model})
+            gc.collect()
+            t0 = time.perf_counter()
+            model.save(b)
+            theirs.append(time.perf_counter() - t0)
+        return {"archc": statistics.median(ours), "keras": statistics.median(theirs),
+                "archc_size": a.stat().st_size, "keras_size": b.stat().st_size}
 
 
 def machine() -> str:
@@ -168,19 +232,25 @@ def main() -> None:
           "| of which archc's compile |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.models:
-        spec, expr = MODELS[name]
-        c = cold(spec, expr, args.cold)
-        wa, wb, ws = warm(spec, expr, args.warm)
-        print(f"| {name} (`{expr.split('(')[0]}`) | {c['archc']:.2f} s | {c['keras']:.2f} s "
+        spec, expr, training = MODELS[name]
+        c = cold(spec, expr, args.cold, training)
+        wa, wb, ws = warm(spec, expr, args.warm, training)
+        by_hand = expr.split("(")[0] + (" + compile" if training else "")
+        print(f"| {name} (`{by_hand}`) | {c['archc']:.2f} s | {c['keras']:.2f} s "
               f"| {pct(c['archc'], c['keras'])} | {c['archc_min']:.2f} s | {c['keras_min']:.2f} s "
               f"| {pct(c['archc_min'], c['keras_min'])} | {c['own'] * 1000:.0f} ms | {wa * 1000:.0f} ms "
               f"| {wb * 1000:.0f} ms | {pct(wa, wb)} | {ws * 1000:.1f} ms |", flush=True)
     n, inner, outer = validate_all(max(3, args.cold))
     print(f"\n`archc validate` on the {n} specs outside specs/lib: {inner:.0f} ms as archc reports it (load, check, "
           f"expand, infer, count every file), {outer:.0f} ms for the whole process (median of {max(3, args.cold)}).")
-    t = build_cli("specs/resnet50_signs.yaml", max(3, args.cold // 2))
+    t, size = build_cli("specs/resnet50_signs.yaml", max(3, args.cold // 2))
     print(f"\n`archc build specs/resnet50_signs.yaml -o DIR` (model saved, both summaries, diagram): {t:.2f} s "
-          f"for the whole process.")
+          f"for the whole process; the `.keras` file has {size:,} bytes.")
+    s = saves("specs/resnet50_signs.yaml", "adam", max(3, args.warm // 2))
+    print(f"\nSaving the compiled, untrained model of specs/resnet50_signs.yaml (Adam): archc's `save_model` "
+          f"{s['archc']:.2f} s, {s['archc_size']:,} bytes; compiled by hand and saved with `model.save` "
+          f"{s['keras']:.2f} s, {s['keras_size']:,} bytes ({pct(s['archc_size'], s['keras_size'])}; "
+          f"median of {max(3, args.warm // 2)}).")
 
 
 if __name__ == "__main__":
