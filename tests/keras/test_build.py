@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import archcompiler
-from archcompiler import cli
+from archcompiler import cli, training
 from archcompiler.backends import build as build_mod
 from archcompiler.backends.dot import GraphvizMissing
 from archcompiler.diagnostics import CompileError
@@ -413,9 +413,8 @@ def test_several_inputs_and_outputs_build_save_and_load(tmp_path: Path) -> None:
 # the optimizer's state in the saved file
 # ---------------------------------------------------------------------------------------------------------------
 
-#: every optimizer name a spec may use (spec.OptimizerName) that keras.optimizers.get knows ("lamb" it does not)
-OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-              "adafactor", "muon"]
+#: every optimizer a spec may name
+OPTIMIZERS = list(training.OPTIMIZERS)
 
 SMALL = """
 archspec: 1
@@ -484,7 +483,8 @@ def test_the_optimizer_state_is_saved_without_room_and_loads_silently(tmp_path: 
     assert all(size == 0 for shape, size in stored[2:] if shape != ())
     # Keras's own file of the same model: the same size but for the entries' headers, and it warns when loaded
     by_hand = comp.to_keras(compile=False)
-    by_hand.compile(optimizer=name, loss="categorical_crossentropy")
+    by_hand.compile(optimizer=getattr(keras.optimizers, training.OPTIMIZERS[name].keras_class)(),
+                    loss="categorical_crossentropy")
     by_hand.save(tmp_path / "by_hand.keras")
     assert path.stat().st_size - (tmp_path / "by_hand.keras").stat().st_size < 1024 * len(want)
     warned = any("Skipping variable loading for optimizer" in w for w in load_quietly(tmp_path / "by_hand.keras")[1])
