@@ -43,7 +43,7 @@ class ExprError(Exception):
 
 #: Work one spec's expressions may do in all: one unit per operation evaluated, plus one per item or character
 #: that an operation walks or builds (string conversion, comparison, repetition, concatenation, ranges...).
-WORK_BUDGET = 5_000_000
+WORK_BUDGET = 2_000_000
 
 
 class _Budget:
