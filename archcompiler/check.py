@@ -32,7 +32,7 @@ import pydantic
 from . import layers as registry
 from .diagnostics import Diagnostic
 from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _literal_id, _Skip, check_type
-from .expressions import FUNCTIONS, ExprError, compile_string, evaluate, evaluate_string
+from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string
 from .ir import Graph
 from .load import Located, ResolvedSpec, _with_dependencies, _called_blocks
 from .parse import Document
@@ -126,11 +126,11 @@ class BlockChecker(Expander):
         uses, ok = False, True
         for tree in trees:
             for node in _names(tree):
-                if node[0] == "var" and node[2] in env:
+                if isinstance(node, Var) and node.name in env:
                     uses = True
-                elif node[0] == "var" or node[2] not in FUNCTIONS:
+                elif isinstance(node, Var) or node.name not in FUNCTIONS:
                     try:  # the evaluator's own message for an unknown variable or function
-                        evaluate(node[:3] + ((),) if node[0] == "call" else node, env)
+                        evaluate(Call(node.pos, node.name, ()) if isinstance(node, Call) else node, env)
                     except ExprError as e:
                         self.expr_error(e, doc, path, ctx, what)
                     ok = False
@@ -376,26 +376,14 @@ class BlockChecker(Expander):
         body.ids.merge(tables[1])
 
 
-def _names(tree: tuple) -> Iterator[tuple]:
+def _names(tree: Node) -> Iterator[Var | Call]:
     """The variable and function-call nodes of an expression's syntax tree."""
     todo = [tree]
     while todo:
         node = todo.pop()
-        kind = node[0]
-        if kind == "var":
+        if isinstance(node, (Var, Call)):
             yield node
-        elif kind == "call":
-            yield node
-            todo.extend(node[3])
-        elif kind == "list":
-            todo.extend(node[2])
-        elif kind == "cmp":
-            todo.append(node[2])
-            todo.extend(r for _, _, r in node[3])
-        elif kind == "attr":
-            todo.append(node[2])
-        elif kind != "const":
-            todo.extend(p for p in node[2:] if isinstance(p, tuple))
+        todo.extend(node.children())
 
 
 def check_blocks(spec: ResolvedSpec, blocks: Iterable[str], spec_params: bool = False) -> list[Diagnostic]:

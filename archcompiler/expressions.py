@@ -161,8 +161,165 @@ def tokenize(src: str, start: int = 0, stop_at_brace: bool = False) -> tuple[lis
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# AST: tuples (kind, pos, ...) evaluated by one function; small and fast.
+# Syntax tree: one small frozen class per kind of node, each with ``pos``, the offset of its token in the
+# expression's string (for error positions). ``children()`` gives the nodes directly below it.
 # ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A node of an expression's syntax tree."""
+
+    pos: int
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Node):
+    """A literal: int, float, string, bool or none."""
+
+    value: int | float | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Node):
+    """A variable, looked up in the environment."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """Arithmetic: ``left op right`` with op one of ``+ - * / // % **`` (``pos``: the operator)."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """A sign: ``-operand`` or ``+operand``."""
+
+    op: str
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    """``not operand``."""
+
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp(Node):
+    """``left and right`` or ``left or right``: the right side is evaluated only when needed."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class IfExpr(Node):
+    """``then if cond else other`` (``pos``: the ``if``)."""
+
+    cond: Node
+    then: Node
+    other: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.cond, self.then, self.other)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One link of a comparison chain: ``op right``, with ``pos`` the operator's offset. Not a node itself."""
+
+    op: str  # == != < <= > >= in, not in
+    pos: int
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Node):
+    """A comparison chain ``left op1 a op2 b ...``, true when every link holds (``pos``: the first operand)."""
+
+    left: Node
+    links: tuple[Comparison, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, *(c.right for c in self.links))
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr(Node):
+    """A list display ``[a, b, ...]``."""
+
+    items: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Node):
+    """``target[index]`` on a list, a string or a mapping (``pos``: the ``[``)."""
+
+    target: Node
+    index: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.target, self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Node):
+    """``target[lo:hi]``, either bound may be left out (``pos``: the ``[``)."""
+
+    target: Node
+    lo: Node | None
+    hi: Node | None
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(n for n in (self.target, self.lo, self.hi) if n is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Node):
+    """``target.key`` on a mapping (``pos``: the key)."""
+
+    target: Node
+    key: str
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.target,)
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A call of one of the built-in ``FUNCTIONS`` (``pos``: the function's name)."""
+
+    name: str
+    args: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
 
 class _Parser:
     def __init__(self, toks: list[Tok]):
@@ -192,14 +349,14 @@ class _Parser:
             raise ExprError("E300", f"expected {text!r}, found {got}", t.pos, len(t.text) or 1)
         return self.take()
 
-    def parse(self) -> tuple:
+    def parse(self) -> Node:
         node = self.expr()
         t = self.peek()
         if t.kind != "end":
             raise ExprError("E300", f"unexpected {t.text!r} after the expression", t.pos, len(t.text))
         return node
 
-    def expr(self) -> tuple:
+    def expr(self) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", self.peek().pos)
@@ -209,76 +366,76 @@ class _Parser:
             cond = self.or_()
             self.expect("else")
             other = self.expr()
-            node = ("if", pos, cond, node, other)
+            node = IfExpr(pos, cond, node, other)
         self.depth -= 1
         return node
 
-    def or_(self) -> tuple:
+    def or_(self) -> Node:
         node = self.and_()
         while (t := self.accept("or")):
-            node = ("or", t.pos, node, self.and_())
+            node = BoolOp(t.pos, "or", node, self.and_())
         return node
 
-    def and_(self) -> tuple:
+    def and_(self) -> Node:
         node = self.not_()
         while (t := self.accept("and")):
-            node = ("and", t.pos, node, self.not_())
+            node = BoolOp(t.pos, "and", node, self.not_())
         return node
 
-    def not_(self) -> tuple:
+    def not_(self) -> Node:
         if (t := self.accept("not")):
-            return ("not", t.pos, self.not_())
+            return Not(t.pos, self.not_())
         return self.compare()
 
-    def compare(self) -> tuple:
+    def compare(self) -> Node:
         first = self.arith()
-        ops = []
+        links = []
         while True:
             t = self.peek()
             if t.kind == "op" and t.text in ("==", "!=", "<", "<=", ">", ">="):
                 self.take()
-                ops.append((t.text, t.pos, self.arith()))
+                links.append(Comparison(t.text, t.pos, self.arith()))
             elif t.kind == "name" and t.text == "in":
                 self.take()
-                ops.append(("in", t.pos, self.arith()))
+                links.append(Comparison("in", t.pos, self.arith()))
             elif t.kind == "name" and t.text == "not" and self.toks[self.i + 1].text == "in":
                 self.take()
                 self.take()
-                ops.append(("not in", t.pos, self.arith()))
+                links.append(Comparison("not in", t.pos, self.arith()))
             else:
                 break
-        return ("cmp", first[1], first, tuple(ops)) if ops else first
+        return Compare(first.pos, first, tuple(links)) if links else first
 
-    def arith(self) -> tuple:
+    def arith(self) -> Node:
         node = self.term()
         while (t := self.peek()).kind == "op" and t.text in ("+", "-"):
             self.take()
-            node = ("bin", t.pos, t.text, node, self.term())
+            node = Binary(t.pos, t.text, node, self.term())
         return node
 
-    def term(self) -> tuple:
+    def term(self) -> Node:
         node = self.unary()
         while (t := self.peek()).kind == "op" and t.text in ("*", "/", "//", "%"):
             self.take()
-            node = ("bin", t.pos, t.text, node, self.unary())
+            node = Binary(t.pos, t.text, node, self.unary())
         return node
 
-    def unary(self) -> tuple:
+    def unary(self) -> Node:
         t = self.peek()
         if t.kind == "op" and t.text in ("-", "+"):
             self.take()
             self.nest(t)
-            node = ("neg" if t.text == "-" else "pos", t.pos, self.unary())
+            node = Unary(t.pos, t.text, self.unary())
             self.depth -= 1
             return node
         return self.power()
 
-    def power(self) -> tuple:
+    def power(self) -> Node:
         node = self.postfix()
         if (t := self.peek()).kind == "op" and t.text == "**":
             self.take()
             self.nest(t)
-            node = ("bin", t.pos, "**", node, self.unary())
+            node = Binary(t.pos, "**", node, self.unary())
             self.depth -= 1
         return node
 
@@ -288,24 +445,25 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise ExprError("E300", f"expression nests deeper than {MAX_DEPTH} levels", t.pos)
 
-    def postfix(self) -> tuple:
+    def postfix(self) -> Node:
         node = self.atom()
         while True:
             t = self.peek()
             if t.kind == "op" and t.text == "[":
                 self.take()
                 lo = hi = None
-                is_slice = False
                 if self.peek().text != ":":
                     lo = self.expr()
                 if self.accept(":"):
-                    is_slice = True
                     if self.peek().text != "]":
                         hi = self.expr()
-                self.expect("]")
-                node = ("slice", t.pos, node, lo, hi) if is_slice else ("index", t.pos, node, lo)
+                    self.expect("]")
+                    node = Slice(t.pos, node, lo, hi)
+                else:
+                    self.expect("]")
+                    node = Index(t.pos, node, lo)  # lo is set: ']' right after '[' fails in expr()
             elif t.kind == "op" and t.text == "(":
-                if node[0] != "var":
+                if not isinstance(node, Var):
                     raise ExprError("E300", "only the built-in functions can be called", t.pos)
                 self.take()
                 args = []
@@ -316,36 +474,36 @@ class _Parser:
                             break
                         args.append(self.expr())
                 self.expect(")")
-                node = ("call", node[1], node[2], tuple(args))
+                node = Call(node.pos, node.name, tuple(args))
             elif t.kind == "op" and t.text == ".":
                 self.take()
                 key = self.take()
                 if key.kind != "name":
                     raise ExprError("E300", "expected a key name after '.'", key.pos, len(key.text) or 1)
-                node = ("attr", key.pos, node, key.text)
+                node = Attr(key.pos, node, key.text)
             else:
                 return node
 
-    def atom(self) -> tuple:
+    def atom(self) -> Node:
         t = self.take()
         if t.kind == "num":
             if re.fullmatch(r"\d+", t.text):
                 if len(t.text) > 19:
                     raise ExprError("E302", "integer literal is too large", t.pos, len(t.text))
-                return ("const", t.pos, int(t.text))
-            return ("const", t.pos, float(t.text))
+                return Const(t.pos, int(t.text))
+            return Const(t.pos, float(t.text))
         if t.kind == "str":
-            return ("const", t.pos, _unescape(t.text[1:-1], t.pos))
+            return Const(t.pos, _unescape(t.text[1:-1], t.pos))
         if t.kind == "name":
             if t.text in ("true", "True"):
-                return ("const", t.pos, True)
+                return Const(t.pos, True)
             if t.text in ("false", "False"):
-                return ("const", t.pos, False)
+                return Const(t.pos, False)
             if t.text in ("none", "None"):
-                return ("const", t.pos, None)
+                return Const(t.pos, None)
             if t.text in _KEYWORDS:
                 raise ExprError("E300", f"unexpected keyword {t.text!r}", t.pos, len(t.text))
-            return ("var", t.pos, t.text)
+            return Var(t.pos, t.text)
         if t.kind == "op" and t.text == "(":
             node = self.expr()
             self.expect(")")
@@ -359,7 +517,7 @@ class _Parser:
                         break
                     items.append(self.expr())
             self.expect("]")
-            return ("list", t.pos, tuple(items))
+            return ListExpr(t.pos, tuple(items))
         if t.kind == "end":
             raise ExprError("E300", "expected a value, found the end of the expression", t.pos)
         raise ExprError("E300", f"expected a value, found {t.text!r}", t.pos, len(t.text))
@@ -384,24 +542,20 @@ def _unescape(s: str, pos: int) -> str:
 MAX_NODES = 400
 
 
-def _check_size(node: tuple, pos: int) -> tuple:
-    """Refuses expressions with more than MAX_NODES operations (an iterative count, no recursion)."""
+def _check_size(node: Node, pos: int) -> Node:
+    """Refuses expressions with more than MAX_NODES nodes, each counted once (an iterative walk, no recursion)."""
     todo, count = [node], 0
     while todo:
         n = todo.pop()
         count += 1
         if count > MAX_NODES:
             raise ExprError("E300", f"expression has more than {MAX_NODES} operations", pos)
-        for part in n[2:]:
-            if isinstance(part, tuple) and part and isinstance(part[0], str) and len(part) > 1:
-                todo.append(part)
-            elif isinstance(part, tuple):
-                todo.extend(p for p in part if isinstance(p, tuple) and p and isinstance(p[0], str))
+        todo.extend(n.children())
     return node
 
 
 @lru_cache(maxsize=4096)
-def parse_expression(src: str) -> tuple:
+def parse_expression(src: str) -> Node:
     """Parses an expression into its syntax tree (cached: templates repeat)."""
     if len(src) > MAX_SOURCE:
         raise ExprError("E300", f"expression is longer than {MAX_SOURCE} characters", 0)
@@ -661,98 +815,96 @@ def _to_text(v: Any) -> str:
     return str(v)
 
 
-def evaluate(node: tuple, env: Mapping[str, Any]) -> Any:
+def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
     """Evaluates a syntax tree in ``env``. Raises ExprError with the position of the failing operation."""
-    kind = node[0]
-    pos = node[1]
+    pos = node.pos
     b = _active
     if b is not None:
         b.left -= 1
         if b.left < 0:
             _charge(0, pos)
-    if kind == "const":
-        return node[2]
-    if kind == "var":
-        name = node[2]
-        if name in env:
-            return env[name]
-        from .diagnostics import did_you_mean
-        raise ExprError("E301", f"unknown variable '{name}'", pos, len(name),
-                        hint=did_you_mean(name, [k for k in env if not k.startswith("_")]))
-    if kind == "bin":
-        return _check(_binop(node[2], evaluate(node[3], env), evaluate(node[4], env), pos), pos)
-    if kind == "neg":
-        return -_num(evaluate(node[2], env), pos, "-")
-    if kind == "pos":
-        return _num(evaluate(node[2], env), pos, "+")
-    if kind == "not":
-        return not _truth(evaluate(node[2], env), pos)
-    if kind == "and":
-        left = evaluate(node[2], env)
-        return evaluate(node[3], env) if _truth(left, pos) else left
-    if kind == "or":
-        left = evaluate(node[2], env)
-        return left if _truth(left, pos) else evaluate(node[3], env)
-    if kind == "if":
-        return evaluate(node[3], env) if _truth(evaluate(node[2], env), pos) else evaluate(node[4], env)
-    if kind == "cmp":
-        left = evaluate(node[2], env)
-        for op, opos, rnode in node[3]:
-            right = evaluate(rnode, env)
-            if not _compare(op, left, right, opos):
-                return False
-            left = right
-        return True
-    if kind == "list":
-        return _check([evaluate(n, env) for n in node[2]], pos)
-    if kind == "index":
-        seq = evaluate(node[2], env)
-        idx = evaluate(node[3], env)
-        if isinstance(seq, dict):
-            if idx not in seq:
-                raise ExprError("E302", f"the mapping has no key {idx!r}", pos)
-            return seq[idx]
-        if not isinstance(seq, (list, str)):
-            raise ExprError("E302", f"only lists, strings and mappings can be indexed. Received: {type_name(seq)}",
-                            pos)
-        i = _int(idx, pos, "an index")
-        if not -len(seq) <= i < len(seq):
-            raise ExprError("E302", f"index {i} is out of range for a {type_name(seq)} of length {len(seq)}", pos)
-        return seq[i]
-    if kind == "attr":
-        obj = evaluate(node[2], env)
-        key = node[3]
-        if not isinstance(obj, dict):
-            raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
-                            len(key))
-        if key not in obj:
+    match node:
+        case Const(value=value):
+            return value
+        case Var(name=name):
+            if name in env:
+                return env[name]
             from .diagnostics import did_you_mean
-            raise ExprError("E302", f"the mapping has no key '{key}'", pos, len(key),
-                            hint=did_you_mean(key, obj) or f"its keys: {', '.join(map(str, obj))}")
-        return obj[key]
-    if kind == "slice":
-        seq = evaluate(node[2], env)
-        if not isinstance(seq, (list, str)):
-            raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
-        lo = None if node[3] is None else _int(evaluate(node[3], env), pos, "a slice bound")
-        hi = None if node[4] is None else _int(evaluate(node[4], env), pos, "a slice bound")
-        _charge(len(seq), pos)
-        return seq[lo:hi]
-    if kind == "call":
-        name = node[2]
-        if name not in FUNCTIONS:
-            from .diagnostics import did_you_mean
-            raise ExprError("E301", f"unknown function '{name}'", pos, len(name),
-                            hint=did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
-        args = [evaluate(a, env) for a in node[3]]
-        fn = FUNCTIONS[name][0]
-        try:
-            return _check(fn(pos, *args), pos)
-        except TypeError:
-            raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}", pos) from None
-        except (ValueError, OverflowError) as e:
-            raise ExprError("E302", f"{name}(): {e}", pos) from None
-    raise ExprError("E300", f"unknown expression node {kind}", pos)  # pragma: no cover
+            raise ExprError("E301", f"unknown variable '{name}'", pos, len(name),
+                            hint=did_you_mean(name, [k for k in env if not k.startswith("_")]))
+        case Binary(op=op, left=left, right=right):
+            return _check(_binop(op, evaluate(left, env), evaluate(right, env), pos), pos)
+        case Attr(target=target, key=key):
+            obj = evaluate(target, env)
+            if not isinstance(obj, dict):
+                raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
+                                len(key))
+            if key not in obj:
+                from .diagnostics import did_you_mean
+                raise ExprError("E302", f"the mapping has no key '{key}'", pos, len(key),
+                                hint=did_you_mean(key, obj) or f"its keys: {', '.join(map(str, obj))}")
+            return obj[key]
+        case Index(target=target, index=index):
+            seq = evaluate(target, env)
+            idx = evaluate(index, env)
+            if isinstance(seq, dict):
+                if idx not in seq:
+                    raise ExprError("E302", f"the mapping has no key {idx!r}", pos)
+                return seq[idx]
+            if not isinstance(seq, (list, str)):
+                raise ExprError("E302", f"only lists, strings and mappings can be indexed. Received: "
+                                f"{type_name(seq)}", pos)
+            i = _int(idx, pos, "an index")
+            if not -len(seq) <= i < len(seq):
+                raise ExprError("E302", f"index {i} is out of range for a {type_name(seq)} of length {len(seq)}",
+                                pos)
+            return seq[i]
+        case Call(name=name, args=args):
+            if name not in FUNCTIONS:
+                from .diagnostics import did_you_mean
+                raise ExprError("E301", f"unknown function '{name}'", pos, len(name),
+                                hint=did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+            values = [evaluate(a, env) for a in args]
+            fn = FUNCTIONS[name][0]
+            try:
+                return _check(fn(pos, *values), pos)
+            except TypeError:
+                raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}",
+                                pos) from None
+            except (ValueError, OverflowError) as e:
+                raise ExprError("E302", f"{name}(): {e}", pos) from None
+        case Compare(left=first, links=links):
+            left = evaluate(first, env)
+            for link in links:
+                right = evaluate(link.right, env)
+                if not _compare(link.op, left, right, link.pos):
+                    return False
+                left = right
+            return True
+        case IfExpr(cond=cond, then=then, other=other):
+            return evaluate(then, env) if _truth(evaluate(cond, env), pos) else evaluate(other, env)
+        case BoolOp(op="and", left=left, right=right):
+            value = evaluate(left, env)
+            return evaluate(right, env) if _truth(value, pos) else value
+        case BoolOp(op="or", left=left, right=right):
+            value = evaluate(left, env)
+            return value if _truth(value, pos) else evaluate(right, env)
+        case Not(operand=operand):
+            return not _truth(evaluate(operand, env), pos)
+        case Unary(op=op, operand=operand):
+            value = _num(evaluate(operand, env), pos, op)
+            return -value if op == "-" else value
+        case ListExpr(items=items):
+            return _check([evaluate(n, env) for n in items], pos)
+        case Slice(target=target, lo=lo, hi=hi):
+            seq = evaluate(target, env)
+            if not isinstance(seq, (list, str)):
+                raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
+            start = None if lo is None else _int(evaluate(lo, env), pos, "a slice bound")
+            stop = None if hi is None else _int(evaluate(hi, env), pos, "a slice bound")
+            _charge(len(seq), pos)
+            return seq[start:stop]
+    raise ExprError("E300", f"unknown expression node {type(node).__name__}", pos)  # pragma: no cover
 
 
 def _truth(v: Any, pos: int) -> bool:
@@ -772,7 +924,8 @@ _WHOLE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*
 @lru_cache(maxsize=8192)
 def compile_string(s: str) -> tuple:
     """Classifies a spec string: ``("lit", text)``, ``("expr", ast, offset)`` or ``("tmpl", parts)`` where parts are
-    ``str`` or ``(ast, offset)``. Offsets locate expressions inside ``s`` for error positions."""
+    ``str`` or ``(ast, offset)``, each ``ast`` a :class:`Node`. Offsets locate expressions inside ``s`` for error
+    positions."""
     if "$" not in s:
         return ("lit", s)
     m = _WHOLE_VAR.fullmatch(s)

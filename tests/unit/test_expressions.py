@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from archcompiler import expressions as ex
 from archcompiler.expressions import ExprError, evaluate_string, work_budget
 
 ENV = {"stage": 2, "i": 1, "filters": [64, 64, 256], "f": 3, "name": "res2b", "s": {"stage": 3, "depth": 4},
@@ -100,3 +103,88 @@ def test_a_compiled_spec_has_one_budget(monkeypatch) -> None:
     (d,) = {d.code: d for d in info.value.diagnostics}.values()
     assert d.code == "E302" and "units of work" in d.message
 
+
+
+# --- the syntax tree ---------------------------------------------------------------------------------------------
+
+def _below(node) -> list:
+    """The nodes right below ``node``, read from its dataclass fields (not from ``children()``)."""
+    found = []
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            item = item.right if isinstance(item, ex.Comparison) else item
+            if isinstance(item, ex.Node):
+                found.append(item)
+    return found
+
+
+def _walk(node) -> list:
+    """``node`` and every node under it."""
+    return [node] + [n for c in _below(node) for n in _walk(c)]
+
+
+#: One expression per node type, with the type and offset of its top node (what errors point at).
+TREES = [
+    ("12", ex.Const, 0), ("'ab'", ex.Const, 0), ("none", ex.Const, 0), ("x", ex.Var, 0), ("a + b", ex.Binary, 2),
+    ("a ** -b", ex.Binary, 2), ("-a", ex.Unary, 0), ("not a", ex.Not, 0), ("a and b", ex.BoolOp, 2),
+    ("a or b", ex.BoolOp, 2), ("a if c else b", ex.IfExpr, 2), ("a < b <= c", ex.Compare, 0),
+    ("a not in b", ex.Compare, 0), ("[a, 1]", ex.ListExpr, 0), ("a[0]", ex.Index, 1), ("a[1:]", ex.Slice, 1),
+    ("a[:]", ex.Slice, 1), ("a.key", ex.Attr, 2), ("len(a)", ex.Call, 0), ("  max(a, b)", ex.Call, 2),
+]
+
+
+@pytest.mark.parametrize("text, kind, pos", TREES)
+def test_each_node_type_with_its_position(text: str, kind: type, pos: int) -> None:
+    tree = ex.parse_expression(text)
+    assert type(tree) is kind and tree.pos == pos
+
+
+def test_every_node_type_is_reachable() -> None:
+    kinds = {type(n) for text, _, _ in TREES for n in _walk(ex.parse_expression(text))}
+    # (a slotted dataclass is a new class: the one it replaced may linger in __subclasses__ until collected)
+    assert kinds == {getattr(ex, c.__name__) for c in ex.Node.__subclasses__()}
+    assert len(kinds) == 13
+
+
+def test_comparison_links_keep_their_operators_and_positions() -> None:
+    tree = ex.parse_expression("a < b not in c")
+    assert [(c.op, c.pos) for c in tree.links] == [("<", 2), ("not in", 6)]
+
+
+@pytest.mark.parametrize("text", [t for t, _, _ in TREES] + [
+    "f(a, [b, c[1:d]], -e.k if not g else h < i == j)", "x[y[z]] + (1 or 2) * 3", "[[], [[]]]",
+])
+def test_children_are_the_nodes_the_fields_hold(text: str) -> None:
+    """What the size guard walks (``children()``) is every node right below, each once, in field order."""
+    for node in _walk(ex.parse_expression(text)):
+        assert [id(c) for c in node.children()] == [id(c) for c in _below(node)]
+
+
+def test_trees_are_frozen_hashable_and_compact() -> None:
+    text = "f(x)[1:] if a < b else [1, 'y']"
+    a, b = ex.parse_expression(text), ex.parse_expression(text + " ")
+    assert a == b and hash(a) == hash(b) and a is not b
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.pos = 3  # type: ignore[misc]
+    assert not hasattr(a, "__dict__")
+    assert ex.compile_string("${x + 1}") is ex.compile_string("${x + 1}")  # parsed once, then cached
+
+
+@pytest.mark.parametrize("make, nodes", [
+    (lambda k: " + ".join(["1"] * k), lambda k: 2 * k - 1),        # Binary chain
+    (lambda k: " == ".join(["1"] * k), lambda k: k + 1),           # one Compare with k - 1 links
+    (lambda k: "[" + ", ".join(["1"] * k) + "]", lambda k: k + 1),  # a list of k items
+    (lambda k: "max(" + ", ".join(["x"] * k) + ")", lambda k: k + 1),
+    (lambda k: "x" + "[0]" * k, lambda k: 2 * k + 1),              # nested indexing
+    (lambda k: "x" + ".a" * k, lambda k: k + 1),
+])
+def test_the_size_guard_counts_each_node_once(make, nodes) -> None:
+    fits = next(k for k in range(1, 1000) if nodes(k + 1) > ex.MAX_NODES)
+    assert nodes(fits) <= ex.MAX_NODES
+    tree = ex.parse_expression(make(fits))
+    assert len(_walk(tree)) == nodes(fits)
+    for text in (make(fits + 1), "${" + make(fits + 1) + "}", "a${" + make(fits + 1) + "}"):
+        with pytest.raises(ExprError) as info:
+            ex.parse_expression(text) if not text.count("$") else evaluate_string(text, ENV)
+        assert info.value.code == "E300" and f"more than {ex.MAX_NODES} operations" in info.value.message
