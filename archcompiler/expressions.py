@@ -848,6 +848,9 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
             seq = evaluate(target, env)
             idx = evaluate(index, env)
             if isinstance(seq, dict):
+                if isinstance(idx, (list, dict)):
+                    raise ExprError("E302", f"a mapping's key cannot be a {type_name(idx)}. Received: {_short(idx)}",
+                                    pos)
                 if idx not in seq:
                     raise ExprError("E302", f"the mapping has no key {idx!r}", pos)
                 return seq[idx]

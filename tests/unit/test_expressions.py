@@ -51,6 +51,16 @@ def test_errors(text: str, code: str, offset: int | None) -> None:
         assert info.value.offset == offset, info.value.message
 
 
+@pytest.mark.parametrize("text, message", [
+    ("${s[[1]]}", "a mapping's key cannot be a list. Received: [1]"),
+    ("${s[s]}", "a mapping's key cannot be a mapping. Received: {'stage': 3, 'depth': 4}"),
+])
+def test_a_mapping_indexed_by_a_list_or_a_mapping(text: str, message: str) -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string(text, ENV)
+    assert (info.value.code, info.value.message, info.value.offset) == ("E302", message, 3)
+
+
 def test_did_you_mean_for_variables() -> None:
     with pytest.raises(ExprError) as info:
         evaluate_string("${filtres[0]}", ENV)
