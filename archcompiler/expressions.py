@@ -817,36 +817,27 @@ def _to_text(v: Any) -> str:
 
 def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
     """Evaluates a syntax tree in ``env``. Raises ExprError with the position of the failing operation."""
-    pos = node.pos
     b = _active
     if b is not None:
         b.left -= 1
         if b.left < 0:
-            _charge(0, pos)
+            _charge(0, node.pos)
+    # The commonest kinds first (each case is one more type test); the leaves, most nodes by far, need no position.
     match node:
-        case Const(value=value):
-            return value
-        case Var(name=name):
+        case Var():
+            name = node.name
             if name in env:
                 return env[name]
-            from .diagnostics import did_you_mean
-            raise ExprError("E301", f"unknown variable '{name}'", pos, len(name),
-                            hint=did_you_mean(name, [k for k in env if not k.startswith("_")]))
-        case Binary(op=op, left=left, right=right):
-            return _check(_binop(op, evaluate(left, env), evaluate(right, env), pos), pos)
-        case Attr(target=target, key=key):
-            obj = evaluate(target, env)
-            if not isinstance(obj, dict):
-                raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
-                                len(key))
-            if key not in obj:
-                from .diagnostics import did_you_mean
-                raise ExprError("E302", f"the mapping has no key '{key}'", pos, len(key),
-                                hint=did_you_mean(key, obj) or f"its keys: {', '.join(map(str, obj))}")
-            return obj[key]
-        case Index(target=target, index=index):
-            seq = evaluate(target, env)
-            idx = evaluate(index, env)
+            raise _unknown_variable(node, env)
+        case Const():
+            return node.value
+    pos = node.pos
+    match node:
+        case Binary():
+            return _check(_binop(node.op, evaluate(node.left, env), evaluate(node.right, env), pos), pos)
+        case Index():
+            seq = evaluate(node.target, env)
+            idx = evaluate(node.index, env)
             if isinstance(seq, dict):
                 if isinstance(idx, (list, dict)):
                     raise ExprError("E302", f"a mapping's key cannot be a {type_name(idx)}. Received: {_short(idx)}",
@@ -862,52 +853,75 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
                 raise ExprError("E302", f"index {i} is out of range for a {type_name(seq)} of length {len(seq)}",
                                 pos)
             return seq[i]
-        case Call(name=name, args=args):
-            if name not in FUNCTIONS:
+        case Attr():
+            obj = evaluate(node.target, env)
+            key = node.key
+            if not isinstance(obj, dict):
+                raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
+                                len(key))
+            if key not in obj:
                 from .diagnostics import did_you_mean
-                raise ExprError("E301", f"unknown function '{name}'", pos, len(name),
-                                hint=did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
-            values = [evaluate(a, env) for a in args]
-            fn = FUNCTIONS[name][0]
-            try:
-                return _check(fn(pos, *values), pos)
-            except TypeError:
-                raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}",
-                                pos) from None
-            except (ValueError, OverflowError) as e:
-                raise ExprError("E302", f"{name}(): {e}", pos) from None
-        case Compare(left=first, links=links):
-            left = evaluate(first, env)
-            for link in links:
+                raise ExprError("E302", f"the mapping has no key '{key}'", pos, len(key),
+                                hint=did_you_mean(key, obj) or f"its keys: {', '.join(map(str, obj))}")
+            return obj[key]
+        case Compare():
+            left = evaluate(node.left, env)
+            for link in node.links:
                 right = evaluate(link.right, env)
                 if not _compare(link.op, left, right, link.pos):
                     return False
                 left = right
             return True
-        case IfExpr(cond=cond, then=then, other=other):
-            return evaluate(then, env) if _truth(evaluate(cond, env), pos) else evaluate(other, env)
-        case BoolOp(op="and", left=left, right=right):
-            value = evaluate(left, env)
-            return evaluate(right, env) if _truth(value, pos) else value
-        case BoolOp(op="or", left=left, right=right):
-            value = evaluate(left, env)
-            return value if _truth(value, pos) else evaluate(right, env)
-        case Not(operand=operand):
-            return not _truth(evaluate(operand, env), pos)
-        case Unary(op=op, operand=operand):
-            value = _num(evaluate(operand, env), pos, op)
-            return -value if op == "-" else value
-        case ListExpr(items=items):
-            return _check([evaluate(n, env) for n in items], pos)
-        case Slice(target=target, lo=lo, hi=hi):
-            seq = evaluate(target, env)
+        case IfExpr():
+            return evaluate(node.then, env) if _truth(evaluate(node.cond, env), pos) else evaluate(node.other, env)
+        case Call():
+            name = node.name
+            if name not in FUNCTIONS:
+                from .diagnostics import did_you_mean
+                raise ExprError("E301", f"unknown function '{name}'", pos, len(name),
+                                hint=did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+            args = []
+            for a in node.args:
+                args.append(evaluate(a, env))
+            fn = FUNCTIONS[name][0]
+            try:
+                return _check(fn(pos, *args), pos)
+            except TypeError:
+                raise ExprError("E302", f"wrong number of arguments for {name}(): {FUNCTIONS[name][1]}", pos) from None
+            except (ValueError, OverflowError) as e:
+                raise ExprError("E302", f"{name}(): {e}", pos) from None
+        case BoolOp():
+            value = evaluate(node.left, env)
+            if node.op == "and":
+                return evaluate(node.right, env) if _truth(value, pos) else value
+            return value if _truth(value, pos) else evaluate(node.right, env)
+        case Not():
+            return not _truth(evaluate(node.operand, env), pos)
+        case Unary():
+            value = _num(evaluate(node.operand, env), pos, node.op)
+            return -value if node.op == "-" else value
+        case ListExpr():
+            items = []
+            for n in node.items:
+                items.append(evaluate(n, env))
+            return _check(items, pos)
+        case Slice():
+            seq = evaluate(node.target, env)
             if not isinstance(seq, (list, str)):
                 raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
-            start = None if lo is None else _int(evaluate(lo, env), pos, "a slice bound")
-            stop = None if hi is None else _int(evaluate(hi, env), pos, "a slice bound")
+            start = None if node.lo is None else _int(evaluate(node.lo, env), pos, "a slice bound")
+            stop = None if node.hi is None else _int(evaluate(node.hi, env), pos, "a slice bound")
             _charge(len(seq), pos)
             return seq[start:stop]
     raise ExprError("E300", f"unknown expression node {type(node).__name__}", pos)  # pragma: no cover
+
+
+def _unknown_variable(node: Var, env: Mapping[str, Any]) -> ExprError:
+    """E301 for ``node``, with the nearest name of ``env`` as the hint (a function of its own: a comprehension over
+    ``env`` inside :func:`evaluate` would slow down every call)."""
+    from .diagnostics import did_you_mean
+    return ExprError("E301", f"unknown variable '{node.name}'", node.pos, len(node.name),
+                     hint=did_you_mean(node.name, [k for k in env if not k.startswith("_")]))
 
 
 def _truth(v: Any, pos: int) -> bool:
@@ -983,20 +997,21 @@ def evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
 
 
 def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
-    kind, *rest = compile_string(s)
+    compiled = compile_string(s)
+    kind = compiled[0]
     if kind == "lit":
-        return rest[0]
+        return compiled[1]
     if kind == "expr":
-        return evaluate(rest[0], env)
+        return evaluate(compiled[1], env)
     out = []
-    for part in rest[0]:
+    for part in compiled[1]:
         if isinstance(part, str):
             out.append(part)
         else:
             value = evaluate(part[0], env)
             if isinstance(value, (list, dict)):
                 _check(value, 0)
-            piece = _to_text(value)
+            piece = value if type(value) is str else _to_text(value)
             _charge(len(piece), 0)
             out.append(piece)
     text = "".join(out)
