@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,3 +32,30 @@ def svg_nodes(path: Path) -> dict[str, list[str]]:
             assert title is not None and title.text
             nodes[title.text] = [t.text or "" for t in g.iter(f"{ns}text")]
     return nodes
+
+
+def tree_paths(node, prefix: tuple = ()):
+    """Every path into nested dicts and lists (keys and indexes), parents before children."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield prefix + (k,)
+            yield from tree_paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield prefix + (i,)
+            yield from tree_paths(v, prefix + (i,))
+
+
+def stalled_writer(then: str) -> str:
+    """Python source (for ``python -c``) that patches archc's atomic writer to write 10 bytes through a named
+    temporary file and then run ``then`` (e.g. kill itself, or sleep): for tests of what interrupted writes leave."""
+    return textwrap.dedent(f"""
+        import os, signal, sys, time
+        from archcompiler.backends import files
+        real = files._write_all
+        def stalled(fd, payload):
+            real(fd, payload[:10])
+            {then}
+        files._write_unnamed = lambda *a: False  # the named temporary: the one that could be left behind
+        files._write_all = stalled
+    """)

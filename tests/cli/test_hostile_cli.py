@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, stalled_writer
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 HUGE = (ROOT / "tests" / "golden" / "errors" / "E410_size_ceiling.yaml").read_text(encoding="utf-8")
@@ -69,17 +69,8 @@ def test_a_full_disk_on_standard_output_is_exit_2(args: list[str]) -> None:
 
 def test_sigterm_ends_a_run_cleanly_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     out = tmp_path / "summary.txt"
-    script = textwrap.dedent(f"""
-        import sys, time
-        from archcompiler.backends import files
+    script = stalled_writer('print("writing", flush=True); time.sleep(60)') + textwrap.dedent(f"""
         from archcompiler import cli
-        real = files._write_all
-        def slow(fd, payload):
-            real(fd, payload[:10])
-            print("writing", flush=True)
-            time.sleep(60)
-        files._write_unnamed = lambda *a: False  # the named temporary: the one that could be left behind
-        files._write_all = slow
         sys.exit(cli.main(["summary", {str(ROOT / "specs" / "happy_model.yaml")!r}, "-o", {str(out)!r}]))
     """)
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from archcompiler import CompileError, load
 from archcompiler.cli import main
 
+from helpers import tree_paths
+
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*")
                if p.suffix in (".yaml", ".yml", ".json"))
@@ -133,24 +135,13 @@ def test_token_mutations(tree: Path, data) -> None:
     _check(tree, rel, "".join(toks).encode("utf-8", "surrogatepass"))
 
 
-def _paths(node, prefix=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield prefix + (k,)
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield prefix + (i,)
-            yield from _paths(v, prefix + (i,))
-
-
 @FUZZ
 @given(data=st.data())
 def test_structure_mutations(tree: Path, data) -> None:
     rel = data.draw(st.sampled_from(SPECS), label="spec")
     spec = yaml.safe_load((ROOT / "specs" / rel).read_text(encoding="utf-8"))
     for _ in range(data.draw(st.integers(1, 4), label="edits")):
-        paths = list(_paths(spec))
+        paths = list(tree_paths(spec))
         if not paths:
             break
         path = data.draw(st.sampled_from(paths), label="path")

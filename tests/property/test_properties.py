@@ -16,6 +16,8 @@ from archcompiler.layers import REGISTRY, ShapeError
 from archcompiler.parse import parse
 from archcompiler.source import SourceFile
 
+from helpers import tree_paths
+
 ROOT = Path(__file__).resolve().parents[2]
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -163,24 +165,13 @@ def _mutate(data, draw_path, replacement):
     return data
 
 
-def _paths(node, prefix=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield prefix + (k,)
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield prefix + (i,)
-            yield from _paths(v, prefix + (i,))
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_specs_fail_only_with_compile_errors(data) -> None:
     """Random edits of real specs either compile or give CompileErrors with positions, never anything else."""
     name, spec = data.draw(st.sampled_from(REFERENCE_DATA))
     for _ in range(data.draw(st.integers(1, 3))):
-        paths = list(_paths(spec))
+        paths = list(tree_paths(spec))
         path = data.draw(st.sampled_from(paths))
         spec = _mutate(spec, path, data.draw(st.just("__delete__") | garbage))
     text = yaml.safe_dump(spec, sort_keys=False)

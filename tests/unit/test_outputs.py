@@ -16,6 +16,8 @@ from archcompiler.backends import files
 from archcompiler.backends.files import output_path, write_atomic
 from archcompiler.diagnostics import UsageError
 
+from helpers import stalled_writer
+
 
 def _listing(d: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir())
@@ -87,16 +89,8 @@ def test_the_named_fallback_also_leaves_nothing(tmp_path: Path, monkeypatch) -> 
 def test_stale_temporaries_of_killed_runs_are_removed(tmp_path: Path) -> None:
     """A run killed with SIGKILL while writing leaves at most a temporary that the next write removes."""
     out = tmp_path / "big.bin"
-    script = textwrap.dedent(f"""
-        import os, signal
+    script = stalled_writer("os.kill(os.getpid(), signal.SIGKILL)") + textwrap.dedent(f"""
         from pathlib import Path
-        from archcompiler.backends import files
-        real = files._write_all
-        def slow(fd, payload):
-            real(fd, payload[:10])
-            os.kill(os.getpid(), signal.SIGKILL)
-        files._write_unnamed = lambda *a: False   # the named path: the one that can leave a file
-        files._write_all = slow
         files.write_atomic(Path({str(out)!r}), b"x" * 1000)
     """)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
