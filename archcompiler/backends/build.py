@@ -20,12 +20,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
+
+from .files import temp_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Compilation
@@ -125,14 +126,12 @@ def build(comp: Compilation, out_dir: Path, diagram: bool = True, stem: str | No
 
 
 def _temp(out_dir: Path, name: str, suffix: str) -> Path:
-    """A new empty file ``.NAME.XXXX<suffix>`` in ``out_dir`` (hidden, and next to its final place so that the
-    rename is atomic)."""
+    """A new empty file ``.NAME.PID.XXXX.archc-tmp<suffix>`` in ``out_dir`` (hidden, next to its final place so that
+    the rename is atomic, and named so that a later run removes it if this one is killed: files.temp_path)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=out_dir)
+        return temp_path(out_dir / name, suffix)
     except OSError as e:
         raise _usage_error(f"cannot write in {out_dir}: {e.strerror or e}") from None
-    os.close(fd)
-    return Path(tmp)
 
 
 def _write(tmp: Path, final: Path, text: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from ..diagnostics import UsageError
@@ -64,7 +63,7 @@ def write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    _remove_stale(target)
+    remove_stale(target)
     try:
         if not _write_unnamed(target, payload, mode):
             _write_named(target, payload, mode)
@@ -104,7 +103,8 @@ def _write_unnamed(target: Path, payload: bytes, mode: int) -> bool:
 
 def _write_named(target: Path, payload: bytes, mode: int) -> None:
     """Writes through a named temporary file, removed on any error (or signal) that reaches Python."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=_SUFFIX, dir=target.parent)
+    tmp = _temp_name(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         os.fchmod(fd, mode)
         _write_all(fd, payload)
@@ -126,21 +126,42 @@ def _write_all(fd: int, payload: bytes) -> None:
         view = view[n:]
 
 
-def _temp_name(target: Path) -> str:
-    return str(target.parent / f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}{_SUFFIX}")
+def _temp_name(target: Path, suffix: str = "") -> str:
+    return str(target.parent / f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}{_SUFFIX}{suffix}")
 
 
-def _remove_stale(target: Path) -> None:
-    """Removes temporary files that a killed archc left beside ``target`` (their process no longer runs)."""
+def temp_path(target: Path, suffix: str = "") -> Path:
+    """A new empty file beside ``target`` for staging it: ``.NAME.PID.RANDOM.archc-tmp<suffix>`` (a name the next
+    run recognises, and removes, when this process was killed before it could). Stale ones are removed first."""
+    remove_stale(target)
+    fd = -1
+    while fd < 0:
+        name = _temp_name(target, suffix)
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError:  # pragma: no cover (a random clash)
+            continue
+    os.close(fd)
+    return Path(name)
+
+
+def remove_stale(target: Path) -> None:
+    """Removes the temporary files and directories that a killed archc left beside ``target`` (their process no
+    longer runs): ``.NAME.PID.*`` holding ``.archc-tmp``."""
     prefix = f".{target.name}."
     try:
-        names = [n for n in os.listdir(target.parent) if n.startswith(prefix) and n.endswith(_SUFFIX)]
+        names = [n for n in os.listdir(target.parent) if n.startswith(prefix) and _SUFFIX in n]
     except OSError:
         return
     for n in names:
         pid = n[len(prefix):].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            _discard(str(target.parent / n))
+            path = target.parent / n
+            if path.is_dir() and not path.is_symlink():
+                import shutil
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                _discard(str(path))
 
 
 def _alive(pid: int) -> bool:

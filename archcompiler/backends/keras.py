@@ -356,7 +356,8 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> None:
             model.optimizer.build(model.trainable_variables)
         model.save(path)
         return
-    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    work = path.with_name(path.name + ".work")  # beside the staged file, and named like it (files.temp_path)
+    work.mkdir()
     try:
         saved = work / "model"
         model.save(saved, zipped=False)
