@@ -947,8 +947,10 @@ def compile_string(s: str) -> tuple:
         return ("lit", s)
     m = _WHOLE_VAR.fullmatch(s)
     if m:
+        if len(s) > MAX_SOURCE:
+            raise ExprError("E300", f"expression is longer than {MAX_SOURCE} characters", 0, 1)
         toks, _ = tokenize(s, 1)
-        return ("expr", _Parser(toks).parse(), 0)
+        return ("expr", _check_size(_Parser(toks).parse(), 0), 0)
     parts: list = []
     buf = []
     i = 0
@@ -965,6 +967,8 @@ def compile_string(s: str) -> tuple:
             continue
         if nxt == "{":
             toks, end = tokenize(s, i + 2, stop_at_brace=True)
+            if end - i - 2 > MAX_SOURCE:
+                raise ExprError("E300", f"expression is longer than {MAX_SOURCE} characters", i, 2)
             ast = _check_size(_Parser(toks).parse(), i)
             if buf:
                 parts.append("".join(buf))

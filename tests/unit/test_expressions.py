@@ -198,3 +198,11 @@ def test_the_size_guard_counts_each_node_once(make, nodes) -> None:
         with pytest.raises(ExprError) as info:
             ex.parse_expression(text) if not text.count("$") else evaluate_string(text, ENV)
         assert info.value.code == "E300" and f"more than {ex.MAX_NODES} operations" in info.value.message
+
+
+def test_long_expressions_in_spec_strings_are_refused() -> None:
+    for text in ("${'" + "a" * 5000 + "'}", "x${'" + "a" * 5000 + "'}", "$a" + ".b" * 3000):
+        with pytest.raises(ExprError) as info:
+            evaluate_string(text, {"a": {}})
+        assert info.value.code == "E300" and "longer than 4000 characters" in info.value.message
+    assert evaluate_string("${'" + "a" * 3000 + "'}", {}) == "a" * 3000
