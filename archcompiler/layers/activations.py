@@ -12,8 +12,9 @@ from typing import Optional
 from pydantic import Field
 
 from .base import (
-    ActivationName, Axis, LayerDef, LayerParams, NonNegativeFloat, Shape, numel, resolve_axis,
+    ActivationName, Axis, LayerDef, LayerParams, NonNegativeFloat, Shape, numel, resolve_axis, same_shape,
 )
+from .labels import axis_text, number_text
 
 #: FLOPs per element that TensorFlow's profiler counts for each activation as Keras builds it. Activations missing
 #: here run as ops the profiler does not count (Relu, Sigmoid, Tanh, Elu, Exp, LeakyRelu, LogSoftmax ...).
@@ -51,10 +52,6 @@ def add_flops(a: Optional[int], b: Optional[int]) -> Optional[int]:
     return None if a is None or b is None else a + b
 
 
-def _same_shape(p: LayerParams, ins: list[Shape]) -> Shape:
-    return ins[0]
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Activation
 # ---------------------------------------------------------------------------------------------------------------
@@ -72,9 +69,10 @@ def _activation_layer_flops(p: ActivationParams, ins: list[Shape], out: Shape) -
 
 
 ACTIVATION = LayerDef(
-    op="Activation", params=ActivationParams, infer=_same_shape, count_flops=_activation_layer_flops,
+    op="Activation", params=ActivationParams, infer=same_shape, count_flops=_activation_layer_flops,
     family="activation", positional="activation",
     doc="Applies a named activation function element-wise (softmax: over the last axis).",
+    label=lambda p: str(p.activation),
 )
 
 
@@ -120,11 +118,23 @@ def _relu_flops(p: ReLUParams, ins: list[Shape], out: Shape) -> Optional[int]:
     return 0 if per == 0 else None if n is None else per * n
 
 
+def _relu_label(p: ReLUParams) -> str:
+    parts = []
+    if p.max_value is not None:
+        parts.append(f"max {number_text(p.max_value)}")
+    if p.negative_slope:
+        parts.append(f"slope {number_text(p.negative_slope)}")
+    if p.threshold:
+        parts.append(f"threshold {number_text(p.threshold)}")
+    return ", ".join(parts)
+
+
 RELU = LayerDef(
-    op="ReLU", params=ReLUParams, infer=_same_shape, count_flops=_relu_flops, family="activation",
+    op="ReLU", params=ReLUParams, infer=same_shape, count_flops=_relu_flops, family="activation",
     positional="max_value",
     doc="Rectified linear unit with optional cap (`max_value`), `negative_slope` and `threshold`; "
         "`ReLU: 6` is ReLU6.",
+    label=_relu_label,
 )
 
 
@@ -140,8 +150,9 @@ class LeakyReLUParams(LayerParams):
 
 
 LEAKY_RELU = LayerDef(
-    op="LeakyReLU", params=LeakyReLUParams, infer=_same_shape, family="activation", positional="negative_slope",
+    op="LeakyReLU", params=LeakyReLUParams, infer=same_shape, family="activation", positional="negative_slope",
     doc="Leaky ReLU: `x` above 0, `negative_slope * x` below.",
+    label=lambda p: f"slope {number_text(p.negative_slope)}",
 )
 
 
@@ -176,6 +187,7 @@ def _softmax_flops(p: SoftmaxParams, ins: list[Shape], out: Shape) -> Optional[i
 SOFTMAX = LayerDef(
     op="Softmax", params=SoftmaxParams, infer=_softmax_shape, count_flops=_softmax_flops, family="activation",
     positional="axis", doc="Softmax over one axis (default the last).",
+    label=lambda p: "" if p.axis == -1 else axis_text(p.axis),
 )
 
 LAYERS = (ACTIVATION, RELU, LEAKY_RELU, SOFTMAX)

@@ -299,11 +299,18 @@ RegularizerArg = Annotated[Optional[Regularizer], BeforeValidator(
 InferFn = Callable[[Any, list[Shape]], Shape]
 ParamsFn = Callable[[Any, list[Shape], Shape], tuple[int, int]]
 FlopsFn = Callable[[Any, list[Shape], Shape], Optional[int]]
+#: A box label rule: the layer's parameters -> the text after its type in a diagram (see layers/labels.py).
+LabelFn = Callable[[Any], str]
 
 
 def no_params(p: Any, ins: list[Shape], out: Shape) -> tuple[int, int]:
     """Parameter rule for layers without weights."""
     return (0, 0)
+
+
+def same_shape(p: Any, ins: list[Shape]) -> Shape:
+    """Shape rule for layers whose output has the shape of their (first) input."""
+    return ins[0]
 
 
 def no_flops(p: Any, ins: list[Shape], out: Shape) -> int:
@@ -388,6 +395,8 @@ class LayerDef:
         arity: ``(min, max)`` number of inputs; max None means unbounded.
         positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
         doc: one paragraph for the generated layer reference.
+        label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
+            ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
     """
 
     op: str
@@ -402,6 +411,7 @@ class LayerDef:
     doc: str = ""
     keras_class: str = ""
     examples: tuple[str, ...] = field(default=())
+    label: Optional[LabelFn] = None
 
     @property
     def keras_name(self) -> str:

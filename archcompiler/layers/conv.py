@@ -18,6 +18,7 @@ from .base import (
     check_spatial, doc_initializer, doc_regularizer, numel, require_known, require_rank, window_output_dim,
     kernel_macs,
 )
+from .labels import activation_text, size_text, stride_text
 
 
 def _to_single(v: Any) -> Any:
@@ -192,16 +193,23 @@ def _conv_macs(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
     return kernel_macs(weights - (p.filters if p.use_bias else 0), out)
 
 
+def _conv_label(p: Any) -> str:
+    """``3×3/2, 64, relu``: window and stride, output channels, fused activation."""
+    return ", ".join([size_text(p.kernel_size) + stride_text(p.strides), str(p.filters),
+                      *activation_text(p.activation)])
+
+
 CONV2D = LayerDef(
     op="Conv2D", params=Conv2DParams, infer=_conv_shape("Conv2D", "height, width, channels"),
     count_params=_conv_params, count_flops=_conv_flops, count_macs=_conv_macs, family="conv", positional="filters",
     doc="2D convolution over height and width; `groups` splits the channels into independent convolutions.",
+    label=_conv_label,
 )
 
 CONV1D = LayerDef(
     op="Conv1D", params=Conv1DParams, infer=_conv_shape("Conv1D", "steps, channels"),
     count_params=_conv_params, count_flops=_conv_flops, count_macs=_conv_macs, family="conv", positional="filters",
-    doc="1D convolution over steps; `padding: causal` pads on the left only.",
+    doc="1D convolution over steps; `padding: causal` pads on the left only.", label=_conv_label,
 )
 
 
@@ -310,18 +318,24 @@ def _depthwise_macs(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
     return kernel_macs(weights - bias, out)
 
 
+def _depthwise_label(p: DepthwiseConv2DParams) -> str:
+    return ", ".join([size_text(p.kernel_size) + stride_text(p.strides) + " depthwise",
+                      *activation_text(p.activation)])
+
+
 DEPTHWISE_CONV2D = LayerDef(
     op="DepthwiseConv2D", params=DepthwiseConv2DParams, infer=_depthwise_shape("DepthwiseConv2D"),
     count_params=_depthwise_params, count_flops=_depthwise_flops, count_macs=_depthwise_macs, family="conv",
     positional="kernel_size",
     doc="Depthwise 2D convolution: each input channel is convolved with its own `depth_multiplier` kernels.",
+    label=_depthwise_label,
 )
 
 SEPARABLE_CONV2D = LayerDef(
     op="SeparableConv2D", params=SeparableConv2DParams, infer=_depthwise_shape("SeparableConv2D"),
     count_params=_separable_params, count_flops=_separable_flops, count_macs=_depthwise_macs, family="conv",
     positional="filters",
-    doc="Depthwise 2D convolution followed by a 1x1 convolution to `filters` channels.",
+    doc="Depthwise 2D convolution followed by a 1x1 convolution to `filters` channels.", label=_conv_label,
 )
 
 LAYERS = (CONV2D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D, CONV1D)

@@ -14,8 +14,9 @@ from pydantic import Field
 from .activations import activation_flops, add_flops
 from .base import (
     DOC_ACTIVATION, DOC_USE_BIAS, ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt,
-    RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, kernel_macs, numel,
+    RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, kernel_macs, numel, same_shape,
 )
+from .labels import activation_text, number_text
 
 
 class InputParams(LayerParams):
@@ -32,9 +33,14 @@ def _input_shape(p: InputParams, ins: list[Shape]) -> Shape:
     return tuple(p.shape)
 
 
+def _input_label(p: InputParams) -> str:
+    # The box shows the shape below; only an unusual element type is worth a word.
+    return "" if p.dtype == "float32" else p.dtype
+
+
 INPUT = LayerDef(
     op="Input", params=InputParams, infer=_input_shape, family="input", arity=(0, 0), positional="shape",
-    keras_class="InputLayer", doc="A model input. `shape` excludes the batch dimension.",
+    keras_class="InputLayer", doc="A model input. `shape` excludes the batch dimension.", label=_input_label,
 )
 
 
@@ -77,10 +83,14 @@ def _dense_macs(p: DenseParams, ins: list[Shape], out: Shape) -> Optional[int]:
     return kernel_macs(ins[0][-1] * p.units, out)
 
 
+def _dense_label(p: DenseParams) -> str:
+    return ", ".join([str(p.units), *activation_text(p.activation)])
+
+
 DENSE = LayerDef(
     op="Dense", params=DenseParams, infer=_dense_shape, count_params=_dense_params, count_flops=_dense_flops,
     count_macs=_dense_macs,
-    family="dense", positional="units", doc="Fully connected layer on the last axis.",
+    family="dense", positional="units", doc="Fully connected layer on the last axis.", label=_dense_label,
 )
 
 
@@ -93,13 +103,10 @@ class DropoutParams(LayerParams):
         None, description="Random seed of the dropout mask, for reproducible training.")
 
 
-def _same_shape(p: LayerParams, ins: list[Shape]) -> Shape:
-    return ins[0]
-
-
 DROPOUT = LayerDef(
-    op="Dropout", params=DropoutParams, infer=_same_shape, family="regularization", positional="rate",
+    op="Dropout", params=DropoutParams, infer=same_shape, family="regularization", positional="rate",
     doc="Zeroes a random `rate` fraction of its inputs during training (and scales the rest); identity at inference.",
+    label=lambda p: number_text(p.rate),
 )
 
 
@@ -117,9 +124,14 @@ def _rescaling_flops(p: RescalingParams, ins: list[Shape], out: Shape) -> Option
     return None if n is None else 2 * n
 
 
+def _rescaling_label(p: RescalingParams) -> str:
+    return f"×{number_text(p.scale)}" + (f" {p.offset:+g}" if p.offset else "")
+
+
 RESCALING = LayerDef(
-    op="Rescaling", params=RescalingParams, infer=_same_shape, count_flops=_rescaling_flops, family="norm",
+    op="Rescaling", params=RescalingParams, infer=same_shape, count_flops=_rescaling_flops, family="norm",
     positional="scale", doc="Computes `x * scale + offset`, e.g. `scale: 1/255` to map pixels to [0, 1].",
+    label=_rescaling_label,
 )
 
 LAYERS = (INPUT, DENSE, DROPOUT, RESCALING)

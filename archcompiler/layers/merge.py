@@ -12,6 +12,7 @@ from typing import Callable, Optional
 from pydantic import Field
 
 from .base import Axis, Dim, InferFn, LayerDef, LayerParams, Shape, ShapeError, numel, resolve_axis
+from .labels import axis_text, no_label
 
 
 class MergeParams(LayerParams):
@@ -50,8 +51,9 @@ def _elementwise_flops(extra: int) -> Callable[[MergeParams, list[Shape], Shape]
 
 
 def _merge(op: str, what: str, arity: tuple[int, Optional[int]] = (2, None), extra: int = 0) -> LayerDef:
+    # The type says what is computed and the edges show the inputs: nothing to add.
     return LayerDef(op=op, params=MergeParams, infer=_elementwise_shape(op), count_flops=_elementwise_flops(extra),
-                    family="merge", arity=arity, doc=what)
+                    family="merge", arity=arity, doc=what, label=no_label)
 
 
 ADD = _merge("Add", "Element-wise sum of its inputs (all of one shape).")
@@ -92,6 +94,7 @@ CONCATENATE = LayerDef(
     op="Concatenate", params=ConcatenateParams, infer=_concat_shape, family="merge", arity=(2, None),
     positional="axis",
     doc="Joins its inputs along `axis` (default the last, i.e. channels); other dimensions must match.",
+    label=lambda p: axis_text(p.axis),
 )
 
 LAYERS = (ADD, SUBTRACT, MULTIPLY, AVERAGE, MAXIMUM, MINIMUM, CONCATENATE)

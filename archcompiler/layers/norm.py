@@ -21,6 +21,7 @@ from .base import (
     Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, doc_initializer,
     doc_regularizer, numel, require_known, resolve_axis,
 )
+from .labels import axis_text, no_label
 
 PositiveFloat = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 UnitFloat = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
@@ -76,6 +77,7 @@ BATCH_NORMALIZATION = LayerDef(
     count_flops=_bn_flops, family="norm", positional="axis",
     doc="Normalises each channel with batch statistics (moving averages at inference); gamma and beta are "
         "trainable, the moving mean and variance are not.",
+    label=no_label,  # the channel axis, momentum and epsilon are the usual ones in nearly every network
 )
 
 
@@ -144,6 +146,7 @@ LAYER_NORMALIZATION = LayerDef(
     op="LayerNormalization", params=LayerNormalizationParams, infer=_ln_shape, count_params=_ln_params,
     count_flops=_ln_flops, family="norm", positional="axis",
     doc="Normalises each sample over `axis` (default the last), then scales by gamma and shifts by beta.",
+    label=lambda p: "" if p.axis == -1 else axis_text(p.axis),
 )
 
 LAYERS = (BATCH_NORMALIZATION, LAYER_NORMALIZATION)

@@ -14,6 +14,7 @@ from .base import (
     DOC_DATA_FORMAT, DOC_PADDING, DataFormat, InferFn, IntPair, LayerDef, LayerParams, PaddingMode, Shape,
     check_spatial, numel, require_rank, window_output_dim,
 )
+from .labels import size_text, stride_text
 
 _POOL_SIZE = "Height and width of the pooling window: `2` or `[2, 2]`."
 
@@ -50,16 +51,21 @@ def _pool_flops(p: MaxPooling2DParams, ins: list[Shape], out: Shape) -> Optional
     return None if n is None else p.pool_size[0] * p.pool_size[1] * n
 
 
+def _pool_label(p: MaxPooling2DParams) -> str:
+    """``3×3/2``: the window and its stride (which defaults to the window)."""
+    return size_text(p.pool_size) + stride_text(p.strides if p.strides is not None else p.pool_size)
+
+
 MAX_POOLING2D = LayerDef(
     op="MaxPooling2D", params=MaxPooling2DParams, infer=_pool_shape("MaxPooling2D"), count_flops=_pool_flops,
     family="pooling", positional="pool_size",
-    doc="Maximum over `pool_size` windows moved by `strides` (default: `pool_size`).",
+    doc="Maximum over `pool_size` windows moved by `strides` (default: `pool_size`).", label=_pool_label,
 )
 
 AVERAGE_POOLING2D = LayerDef(
     op="AveragePooling2D", params=AveragePooling2DParams, infer=_pool_shape("AveragePooling2D"),
     count_flops=_pool_flops, family="pooling", positional="pool_size",
-    doc="Average over `pool_size` windows moved by `strides` (default: `pool_size`).",
+    doc="Average over `pool_size` windows moved by `strides` (default: `pool_size`).", label=_pool_label,
 )
 
 
@@ -83,16 +89,22 @@ def _global_average_flops(p: GlobalPooling2DParams, ins: list[Shape], out: Shape
     return numel(ins[0])
 
 
+def _global_label(p: GlobalPooling2DParams) -> str:
+    return "keepdims" if p.keepdims else ""
+
+
 GLOBAL_AVERAGE_POOLING2D = LayerDef(
     op="GlobalAveragePooling2D", params=GlobalPooling2DParams, infer=_global_shape("GlobalAveragePooling2D"),
     count_flops=_global_average_flops, family="pooling", positional="keepdims",
     doc="Average over height and width: one value per channel (`keepdims: true` keeps a 1x1 map).",
+    label=_global_label,
 )
 
 GLOBAL_MAX_POOLING2D = LayerDef(
     op="GlobalMaxPooling2D", params=GlobalPooling2DParams, infer=_global_shape("GlobalMaxPooling2D"),
     family="pooling", positional="keepdims",
     doc="Maximum over height and width: one value per channel (`keepdims: true` keeps a 1x1 map).",
+    label=_global_label,
 )
 
 LAYERS = (MAX_POOLING2D, AVERAGE_POOLING2D, GLOBAL_AVERAGE_POOLING2D, GLOBAL_MAX_POOLING2D)

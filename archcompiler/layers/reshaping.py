@@ -15,6 +15,7 @@ from .base import (
     DOC_DATA_FORMAT, MAX_SIZE, DataFormat, IntPair, LayerDef, LayerParams, Padding2D, Shape, ShapeError,
     check_spatial, numel, require_rank,
 )
+from .labels import borders_text, no_label, shape_text, size_text
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ def _flatten_shape(p: FlattenParams, ins: list[Shape]) -> Shape:
 
 FLATTEN = LayerDef(
     op="Flatten", params=FlattenParams, infer=_flatten_shape, family="reshape",
-    doc="Flattens all dimensions but the batch into one.",
+    doc="Flattens all dimensions but the batch into one.", label=no_label,
 )
 
 TargetDim = Annotated[int, Field(strict=True, ge=-1, le=MAX_SIZE)]
@@ -78,6 +79,7 @@ def _reshape_shape(p: ReshapeParams, ins: list[Shape]) -> Shape:
 RESHAPE = LayerDef(
     op="Reshape", params=ReshapeParams, infer=_reshape_shape, family="reshape", positional="target_shape",
     doc="Reshapes to `target_shape` (batch excluded); one dimension may be -1 and is then inferred.",
+    label=lambda p: shape_text(tuple(p.target_shape)),
 )
 
 
@@ -109,6 +111,7 @@ def _zero_padding_shape(p: ZeroPadding2DParams, ins: list[Shape]) -> Shape:
 ZERO_PADDING2D = LayerDef(
     op="ZeroPadding2D", params=ZeroPadding2DParams, infer=_zero_padding_shape, family="reshape",
     positional="padding", doc="Adds rows and columns of zeros around each feature map.",
+    label=lambda p: borders_text(p.padding),
 )
 
 
@@ -132,7 +135,7 @@ def _cropping_shape(p: Cropping2DParams, ins: list[Shape]) -> Shape:
 
 CROPPING2D = LayerDef(
     op="Cropping2D", params=Cropping2DParams, infer=_cropping_shape, family="reshape", positional="cropping",
-    doc="Removes rows and columns from the borders of each feature map.",
+    doc="Removes rows and columns from the borders of each feature map.", label=lambda p: borders_text(p.cropping),
 )
 
 
@@ -159,6 +162,7 @@ def _upsampling_flops(p: UpSampling2DParams, ins: list[Shape], out: Shape) -> in
 UPSAMPLING2D = LayerDef(
     op="UpSampling2D", params=UpSampling2DParams, infer=_upsampling_shape, count_flops=_upsampling_flops,
     family="reshape", positional="size", doc="Repeats rows and columns `size` times (or interpolates bilinearly).",
+    label=lambda p: "×" + size_text(p.size),
 )
 
 LAYERS = (FLATTEN, RESHAPE, ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D)

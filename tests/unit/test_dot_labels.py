@@ -1,0 +1,73 @@
+"""Box labels come from the layer registry: every registered layer type has a label rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from archcompiler.layers import REGISTRY
+from archcompiler.layers.labels import shape_text
+
+#: For each layer type: arguments of a sample layer, and what its box says after the type.
+SAMPLES: dict[str, list[tuple[dict[str, Any], str]]] = {
+    "Input": [({"shape": [224, 224, 3]}, ""), ({"shape": [10], "dtype": "int32"}, "int32")],
+    "Dense": [({"units": 64}, "64"), ({"units": 10, "activation": "softmax"}, "10, softmax"),
+              ({"units": 1, "activation": "linear"}, "1")],
+    "Dropout": [({"rate": 0.5}, "0.5")],
+    "Rescaling": [({"scale": 1 / 255}, "×0.00392157"), ({"scale": 1 / 127.5, "offset": -1}, "×0.00784314 -1")],
+    "Conv2D": [({"filters": 64, "kernel_size": 7, "strides": 2}, "7×7/2, 64"),
+               ({"filters": 32, "kernel_size": [1, 3], "strides": [1, 2], "activation": "relu"},
+                "1×3/1×2, 32, relu")],
+    "Conv1D": [({"filters": 16, "kernel_size": 5}, "5, 16"),
+               ({"filters": 8, "kernel_size": 3, "strides": 2}, "3/2, 8")],
+    "DepthwiseConv2D": [({"kernel_size": 3, "strides": 2}, "3×3/2 depthwise"),
+                        ({"kernel_size": 3, "activation": "relu6"}, "3×3 depthwise, relu6")],
+    "SeparableConv2D": [({"filters": 128, "kernel_size": 3}, "3×3, 128")],
+    "BatchNormalization": [({}, ""), ({"axis": 3, "momentum": 0.9}, "")],
+    "LayerNormalization": [({}, ""), ({"axis": 1}, "axis 1"), ({"axis": [1, 2]}, "axes 1, 2")],
+    "Activation": [({"activation": "relu"}, "relu")],
+    "ReLU": [({}, ""), ({"max_value": 6}, "max 6"), ({"negative_slope": 0.1, "threshold": 0.5},
+                                                     "slope 0.1, threshold 0.5")],
+    "LeakyReLU": [({}, "slope 0.3"), ({"negative_slope": 0.2}, "slope 0.2")],
+    "Softmax": [({}, ""), ({"axis": 1}, "axis 1")],
+    "MaxPooling2D": [({"pool_size": 3, "strides": 2}, "3×3/2"), ({}, "2×2/2"),
+                     ({"pool_size": 3, "strides": 1}, "3×3")],
+    "AveragePooling2D": [({"pool_size": 2}, "2×2/2"), ({"pool_size": [2, 3], "strides": [1, 2]}, "2×3/1×2")],
+    "GlobalAveragePooling2D": [({}, ""), ({"keepdims": True}, "keepdims")],
+    "GlobalMaxPooling2D": [({}, ""), ({"keepdims": True}, "keepdims")],
+    "Add": [({}, "")],
+    "Subtract": [({}, "")],
+    "Multiply": [({}, "")],
+    "Average": [({}, "")],
+    "Maximum": [({}, "")],
+    "Minimum": [({}, "")],
+    "Concatenate": [({}, "axis -1"), ({"axis": 1}, "axis 1")],
+    "Flatten": [({}, "")],
+    "Reshape": [({"target_shape": [7, 7, 64]}, "7×7×64"), ({"target_shape": [-1]}, "(-1)")],
+    "ZeroPadding2D": [({"padding": 3}, "3"), ({"padding": [[0, 1], [0, 1]]}, "[(0, 1), (0, 1)]")],
+    "Cropping2D": [({"cropping": 2}, "2"), ({"cropping": [1, 2]}, "[(1, 1), (2, 2)]")],
+    "UpSampling2D": [({}, "×2×2"), ({"size": [2, 3], "interpolation": "bilinear"}, "×2×3")],
+}
+
+
+@pytest.mark.parametrize("op", sorted(REGISTRY))
+def test_every_layer_type_has_a_label_rule(op: str) -> None:
+    defn = REGISTRY[op]
+    assert callable(defn.label), f"{op} has no label rule: set LayerDef.label in its module"
+    assert op in SAMPLES, f"add sample arguments of {op} and the text its box shows to SAMPLES"
+    for params, expected in SAMPLES[op]:
+        text = defn.label(defn.params(**params))
+        assert isinstance(text, str)
+        assert text == expected, f"{op}({params})"
+
+
+def test_no_sample_for_an_unknown_type() -> None:
+    assert sorted(SAMPLES) == sorted(REGISTRY)
+
+
+@pytest.mark.parametrize("shape,text", [((15, 15, 256), "15×15×256"), ((10,), "(10)"), ((None, 3), "?×3"),
+                                        ((), "scalar")])
+def test_shape_text(shape: tuple, text: str) -> None:
+    assert shape_text(shape) == text
+
