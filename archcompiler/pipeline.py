@@ -60,7 +60,7 @@ class Compilation:
         return build_model(self, compile=compile)
 
     def to_dot(self, **options: Any) -> str:
-        """The architecture diagram as Graphviz DOT text (see backends/dot.py for the options)."""
+        """The architecture diagram as Graphviz DOT text (see backends/dot/emit.py, to_dot, for the options)."""
         from .backends.dot import to_dot
         return to_dot(self, **options)
 

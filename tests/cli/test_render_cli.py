@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.backends import dot as dotmod
-from archcompiler.backends.dot import plan, render_file, to_dot
+from archcompiler.backends.dot import plan, render_file, rendering, shortcuts, to_dot
 from archcompiler.cli import main
 from helpers import ROOT, svg_nodes
 from specs_table import REFERENCE
@@ -141,7 +140,8 @@ def test_layer_level_draws_every_layer_with_blocks_as_clusters(capsys, tmp_path:
     text = _render_dot(capsys, tmp_path, "specs/resnet50_signs.yaml", "--level", "layer")
     labels = node_labels(text)
     comp = compiled("specs/resnet50_signs.yaml")
-    assert set(labels) == {n.name for n in comp.graph.nodes} | {"output:fc6"}
+    layers = {k for k in labels if not k.startswith(("to:", "from:"))}  # continuation stubs aside
+    assert layers == {n.name for n in comp.graph.nodes} | {"output:fc6"}
     for b in comp.graph.blocks:
         assert f'subgraph "cluster_{b.scope[-1]}"' in text
     assert "Conv2D  1×1, 64" in labels["res2a_branch2a"]
@@ -197,6 +197,181 @@ def test_long_chains_wrap_into_columns(capsys, tmp_path: Path) -> None:
     assert 'subgraph "cluster:column' not in _render_dot(capsys, tmp_path, "specs/vgg16.yaml")
 
 
+def columns_of(text: str) -> dict[str, int]:
+    """Node id -> the number of the column cluster its statement is written in (wrapped diagrams)."""
+    column, out = 0, {}
+    for line in text.splitlines():
+        m = re.match(r'  subgraph "cluster:column:(\d+)"', line)
+        if m:
+            column = int(m.group(1))
+            continue
+        m = re.match(r'\s+"((?:[^"\\]|\\.)+)" \[label=', line)
+        if m and column:
+            out[m.group(1)] = column
+    return out
+
+
+def visible_edges(text: str) -> list[tuple[str, str, str]]:
+    """(tail, head, attributes) of every drawn edge statement."""
+    found = re.findall(r'^  "((?:[^"\\]|\\.)+)" -> "((?:[^"\\]|\\.)+)"(.*);$', text, re.M)
+    return [e for e in found if "invis" not in e[2]]
+
+
+@pytest.mark.parametrize("spec", ["specs/resnet50_signs.yaml", "specs/resnet18.yaml", "specs/squeezenet.yaml",
+                                  "specs/keras_applications/resnet152.yaml"])
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_layer_level_columns_are_joined_by_labelled_stubs(spec: str, rankdir: str) -> None:
+    """At layer level no drawn edge runs from one column to the next: each edge that would is broken into a
+    "→ next" stub at the end of its column and a "from ..." stub at the start of the next, which the edges leave,
+    one pair per layer the edges leave; a shortcut among them stays blue."""
+    comp = compiled(spec)
+    text = to_dot(comp, level="layer", rankdir=rankdir)
+    col = columns_of(text)
+    assert max(col.values()) >= 2, "the diagram should wrap"
+    edges = visible_edges(text)
+    assert all(col[a] == col[b] for a, b, _ in edges), "a drawn edge crosses columns"
+    # The oracle: every graph edge whose ends sit in different columns, and the graph's shortcuts.
+    crossing = {(i, n.name) for n in comp.graph.nodes for i in n.inputs if col[i] != col[n.name]}
+    assert crossing, "the columns should be joined"
+    shortcut_edges = {(s.tail, s.merge) for s in shortcuts(comp).values()}
+    labels = node_labels(text)
+    where = "column" if rankdir == "TB" else "row"
+    drawn = {(a, b): attrs for a, b, attrs in edges}
+    for tail, head in crossing:
+        n = col[head]
+        out_stub, in_stub = f"to:{n}:{tail}", f"from:{n}:{tail}"
+        assert col[out_stub] == col[tail] == n - 1 and col[in_stub] == n
+        assert (tail, out_stub) in drawn and 'style="dashed"' in drawn[tail, out_stub]
+        assert (in_stub, head) in drawn
+        assert ('color="#3d6fb6"' in drawn[in_stub, head]) == ((tail, head) in shortcut_edges)
+        assert f"continues in {where} {n}" in labels[out_stub]
+        assert f"{tail} · " in labels[in_stub] or f"from {tail}" in labels[in_stub]
+        assert f"({where} {n - 1})" in labels[in_stub]
+    stubs = {k for k in labels if k.startswith(("to:", "from:"))}
+    assert stubs == {f"{side}:{col[h]}:{t}" for t, h in crossing for side in ("to", "from")}
+    assert f"{where}s (each “→ name” box continues at the “from …” box of the next one)" in text
+    # the view knows the stubs too (the SVG test compares its boxes with the rendered ones)
+    assert stubs <= {u.id for u in plan(comp, level="layer", rankdir=rankdir).units}
+
+
+def test_stub_labels_name_the_blocks_on_both_sides() -> None:
+    """ResNet-50 (hand signs), layer level: column 1 ends after res2b; its shortcut into res2c's Add continues from
+    the "from res2b" stub at the top of column 2."""
+    text = to_dot(compiled("specs/resnet50_signs.yaml"), level="layer")
+    labels = node_labels(text)
+    assert "<B>→ res2c</B>" in labels["to:2:activation_6"]
+    assert "<B>from res2b</B>" in labels["from:2:activation_6"]
+    assert "activation_6 · 15×15×256 (column 1)" in labels["from:2:activation_6"]
+    assert re.search(r'^  "from:2:activation_6" -> "add_2" \[color="#3d6fb6"', text, re.M)
+    assert re.search(r'^  "from:2:activation_6" -> "res2c_branch2a";$', text, re.M)
+    # block level keeps one dashed edge per cut (a single edge crosses there)
+    block = to_dot(compiled("specs/resnet50_signs.yaml"))
+    assert not any(k.startswith(("to:", "from:")) for k in node_labels(block))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# shortcuts: identity or projection skips into an Add, never parallel branches
+# ---------------------------------------------------------------------------------------------------------------
+
+#: Inception modules (four parallel branches concatenated: the 1x1 branch is one layer, the others two), a sum of
+#: two parallel convolution branches, and two real residual blocks (identity and projection) for contrast.
+INCEPTION_LIKE = """\
+archspec: 1
+name: inception_like
+blocks:
+  inception:
+    params:
+      c: {type: int}
+    layers:
+      - Conv2D: {filters: $c, kernel_size: 1, activation: relu, id: b1}
+      - Conv2D: {filters: $c, kernel_size: 1, activation: relu, inputs: x}
+      - Conv2D: {filters: $c, kernel_size: 3, padding: same, activation: relu, id: b2}
+      - Conv2D: {filters: $c, kernel_size: 1, activation: relu, inputs: x}
+      - Conv2D: {filters: $c, kernel_size: 5, padding: same, activation: relu, id: b3}
+      - MaxPooling2D: {pool_size: 3, strides: 1, padding: same, inputs: x}
+      - Conv2D: {filters: $c, kernel_size: 1, activation: relu, id: b4}
+      - Concatenate: {inputs: [b1, b2, b3, b4]}
+  parallel_sum:
+    layers:
+      - Conv2D: {filters: 32, kernel_size: 3, padding: same, id: a}
+      - Conv2D: {filters: 32, kernel_size: 1, inputs: x}
+      - Conv2D: {filters: 32, kernel_size: 3, padding: same}
+      - Add: {inputs: [a, _]}
+  residual:
+    params:
+      c: {type: int}
+      project: {type: bool, default: false}
+    layers:
+      - Conv2D: {filters: $c, kernel_size: 3, padding: same}
+      - BatchNormalization
+      - Activation: relu
+      - Conv2D: {filters: $c, kernel_size: 3, padding: same}
+      - BatchNormalization: {id: main}
+      - if: $project
+        layers:
+          - Conv2D: {filters: $c, kernel_size: 1, inputs: x}
+          - BatchNormalization: {id: x}
+      - Add: {inputs: [main, x]}
+model:
+  inputs:
+    image: {shape: [32, 32, 3]}
+  layers:
+    - Conv2D: {filters: 32, kernel_size: 3, padding: same}
+    - inception: {c: 16, name: mixed1}
+    - inception: {c: 8, name: mixed2}
+    - parallel_sum: {name: sum1}
+    - residual: {c: 32, name: res1}
+    - residual: {c: 64, project: true, name: res2}
+    - GlobalAveragePooling2D
+    - Dense: {units: 10, activation: softmax}
+"""
+
+
+def test_parallel_branches_are_not_shortcuts(tmp_path: Path) -> None:
+    path = tmp_path / "inception_like.yaml"
+    path.write_text(INCEPTION_LIKE, encoding="utf-8")
+    comp = archcompiler.load(path)
+    found = shortcuts(comp)
+    adds = [n for n in comp.graph.nodes if n.op == "Add"]
+    assert [n.scope for n in adds] == [("sum1",), ("res1",), ("res2",)]
+    assert sorted(s.merge for s in found.values()) == [adds[1].name, adds[2].name]  # the sum has none
+    identity, projection = found[adds[1].name], found[adds[2].name]
+    assert identity.path == () and identity.tail == identity.source == adds[0].name  # res1 reads sum1's output
+    assert projection.source == adds[1].name
+    assert [comp.graph.node(p).op for p in projection.path] == ["Conv2D", "BatchNormalization"]
+    # block level: the merge notes
+    labels = node_labels(to_dot(comp))
+    for b in ("mixed1", "mixed2"):
+        assert "Concatenate of 4 branches" in labels[f"block:{b}"] and "shortcut" not in labels[f"block:{b}"]
+    assert "Add of 2 branches" in labels["block:sum1"] and "shortcut" not in labels["block:sum1"]
+    assert "shortcut: identity" in labels["block:res1"]
+    assert "shortcut: Conv2D, BN" in labels["block:res2"]
+    # layer level: blue edges are exactly the two shortcuts' last edges, so no branch of a module is one
+    text = to_dot(comp, level="layer")
+    blue = {(a, b) for a, b, attrs in visible_edges(text) if 'color="#3d6fb6"' in attrs}
+    assert blue == {(identity.tail, identity.merge), (projection.tail, projection.merge)}
+    assert "⟶ shortcut" in text
+    # without the residual blocks nothing is a shortcut and the legend has no shortcut entry
+    plain = INCEPTION_LIKE.replace("    - residual: {c: 32, name: res1}\n", "").replace(
+        "    - residual: {c: 64, project: true, name: res2}\n", "")
+    path.write_text(plain, encoding="utf-8")
+    text = to_dot(archcompiler.load(path), level="layer")
+    assert "#3d6fb6" not in text and "shortcut" not in text
+
+
+def test_squeezenet_fire_modules_have_no_shortcut() -> None:
+    """A fire module's expand1x1 and expand3x3 paths are parallel branches into a Concatenate."""
+    comp = compiled("specs/squeezenet.yaml")
+    assert shortcuts(comp) == {}
+    labels = node_labels(to_dot(comp))
+    fires = [k for k in labels if k.startswith("block:fire")]
+    assert len(fires) == 8
+    assert all("Concatenate of 2 branches" in labels[k] and "shortcut" not in labels[k] for k in fires)
+    for options in ({}, {"level": "layer"}, {"depth": 2, "rankdir": "LR"}):
+        text = to_dot(comp, **options)
+        assert "#3d6fb6" not in text and "shortcut" not in text
+
+
 @pytest.mark.parametrize("argv", [["--depth", "0"], ["--level", "blocks"], ["-f", "jpg"], ["--rankdir", "BT"]])
 def test_invalid_options_exit_2(capsys, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as e:
@@ -236,7 +411,7 @@ def test_missing_dot_is_a_usage_error_with_install_hints(capsys, tmp_path: Path,
 
 
 def test_missing_dot_found_by_which(capsys, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(dotmod.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(rendering.shutil, "which", lambda name, *a, **k: None)
     code, _, err = run(capsys, "render", SIGNS, "-f", "png", "-o", str(tmp_path / "x.png"))
     assert code == 2 and "Graphviz's `dot` program is needed to render png" in err
 

@@ -24,6 +24,7 @@ SPECS = [s for s in sorted(REFERENCE) if s.endswith(".yaml")]
 #: Diagrams beyond the block level of every spec: (spec, options, variant name in the file name).
 VARIANTS = [
     ("specs/resnet50_signs.yaml", {"level": "layer"}, "layer"),
+    ("specs/resnet50_signs.yaml", {"level": "layer", "rankdir": "LR"}, "layer-LR"),
     ("specs/squeezenet.yaml", {"level": "layer"}, "layer"),
     ("specs/resnet18.yaml", {"level": "layer"}, "layer"),
     ("specs/resnet18.yaml", {"level": "layer", "depth": 1}, "layer-depth1"),

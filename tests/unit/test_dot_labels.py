@@ -1,11 +1,17 @@
-"""Box labels come from the layer registry: every registered layer type has a label rule."""
+"""Box labels come from the layer registry: every registered layer type has a label rule, and the diagram's layer
+boxes show what that rule makes of the layer's arguments."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 import pytest
+import yaml
 
+from archcompiler.backends.dot import layer_detail
+from archcompiler.ir import Node
 from archcompiler.layers import REGISTRY
 from archcompiler.layers.labels import shape_text
 
@@ -51,6 +57,10 @@ SAMPLES: dict[str, list[tuple[dict[str, Any], str]]] = {
 }
 
 
+def node(op: str, params: dict[str, Any]) -> Node:
+    return Node(name="layer", op=op, params=REGISTRY[op].params(**params), inputs=())
+
+
 @pytest.mark.parametrize("op", sorted(REGISTRY))
 def test_every_layer_type_has_a_label_rule(op: str) -> None:
     defn = REGISTRY[op]
@@ -60,10 +70,21 @@ def test_every_layer_type_has_a_label_rule(op: str) -> None:
         text = defn.label(defn.params(**params))
         assert isinstance(text, str)
         assert text == expected, f"{op}({params})"
+        assert layer_detail(node(op, params)) == expected
 
 
 def test_no_sample_for_an_unknown_type() -> None:
     assert sorted(SAMPLES) == sorted(REGISTRY)
+
+
+def test_the_diagram_reads_the_registry_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A layer type's box text is its registry entry's rule, nothing else."""
+    n = node("Dense", {"units": 64})
+    assert layer_detail(n) == "64"
+    monkeypatch.setitem(REGISTRY, "Dense", dataclasses.replace(REGISTRY["Dense"], label=lambda p: f"{p.units} units"))
+    assert layer_detail(n) == "64 units"
+    monkeypatch.setitem(REGISTRY, "Dense", dataclasses.replace(REGISTRY["Dense"], label=None))
+    assert layer_detail(n) == ""
 
 
 @pytest.mark.parametrize("shape,text", [((15, 15, 256), "15×15×256"), ((10,), "(10)"), ((None, 3), "?×3"),
@@ -71,3 +92,26 @@ def test_no_sample_for_an_unknown_type() -> None:
 def test_shape_text(shape: tuple, text: str) -> None:
     assert shape_text(shape) == text
 
+
+def _doc_table() -> list[tuple[str, str]]:
+    """(spec entry, box title) rows of the table in docs/diagrams.md, "What a layer's box says"."""
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "diagrams.md").read_text(encoding="utf-8")
+    section = text.split("## What a layer's box says", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)`[^|]* \| `([^`]+)` \|$", section, re.M)
+
+
+def test_the_documented_box_titles_are_what_the_rules_say() -> None:
+    rows = _doc_table()
+    assert len(rows) >= len(REGISTRY) - 5, "the table should show every layer type (merges share a row)"
+    documented = set()
+    for entry, title in rows:
+        (op, value), = (yaml.safe_load(entry) if ":" in entry else {entry: None}).items()
+        defn = REGISTRY[op]
+        args = value if isinstance(value, dict) else {} if value is None else {defn.positional: value}
+        detail = layer_detail(node(op, args))
+        assert title == op + (f"  {detail}" if detail else ""), entry
+        documented.add(op)
+    merges = {"Subtract", "Multiply", "Average", "Maximum", "Minimum"}  # in the Add row
+    assert documented | merges == set(REGISTRY)
