@@ -51,11 +51,6 @@ def _exit_code(err: CompileError) -> int:
     return EXIT_USAGE if err.diagnostics and all(d.code == "E100" for d in err.diagnostics) else EXIT_FINDINGS
 
 
-def _has_key(spec: Any, key: str) -> bool:
-    data = spec.root.data if spec.root is not None else None
-    return isinstance(data, dict) and key in data
-
-
 def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
     """Parses ``--set name=value`` items; values are YAML (``10``, ``2e-5``, ``[3, 4, 6, 3]``, ``relu``)."""
     from .parse import parse
@@ -102,12 +97,13 @@ def _result_of(path: str, err: CompileError) -> FileResult:
                       sources={f: src for f, src in err.sources.items() if f in used})
 
 
-def _not_a_spec(path: str, doc: Any, strict: bool) -> FileResult:
-    from .discover import not_a_spec
+def _not_a_spec(path: str, diagnostic: Callable[[], Any], sources: dict[str, Any], strict: bool) -> FileResult:
+    """Skipped, or (``strict``) the E106 error ``diagnostic()`` makes with its source from ``sources``."""
     if not strict:
         return FileResult(path, "skipped")
-    d = not_a_spec(path, doc.data, doc.span(()))
-    return FileResult(path, "error", diagnostics=(d,), sources={path: doc.source}, exit_code=EXIT_FINDINGS)
+    d = diagnostic()
+    return FileResult(path, "error", diagnostics=(d,), sources={d.span.file: sources[d.span.file]},
+                      exit_code=EXIT_FINDINGS)
 
 
 def _failed(path: str, err: CompileError, strict: bool, text: str | None = None) -> FileResult:
@@ -126,7 +122,8 @@ def _failed(path: str, err: CompileError, strict: bool, text: str | None = None)
         return FileResult(path, "skipped")
     if has_archspec_key(doc.data):
         return _result_of(path, err)
-    return _not_a_spec(path, doc, strict)
+    from .discover import not_a_spec
+    return _not_a_spec(path, lambda: not_a_spec(path, doc.data, doc.span(())), {path: doc.source}, strict)
 
 
 def _read_head(path: str) -> bytes | None:
@@ -150,20 +147,20 @@ def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, sp
     With ``text`` (a spec read from standard input), ``path`` is only its name in messages, and its includes
     resolve against the working directory.
     """
-    from .discover import has_archspec_key, may_be_spec
-    from .load import load, load_text
+    from .discover import may_be_spec
+    from .load import resolve_file, resolve_text
     from .pipeline import run_stages
 
     strict = (explicit and not specs_only) or text is not None
     if not strict:
-        head = _read_head(path)  # None: load() reports why it cannot be read
+        head = _read_head(path)  # None: resolve_file() reports why it cannot be read
         if head is not None and not may_be_spec(head):
             return FileResult(path, "skipped")
     try:
-        spec = load(path) if text is None else load_text(text, path, base_dir=".")
-        if not has_archspec_key(spec.root.data if spec.root is not None else None):
-            return _not_a_spec(path, spec.root, strict)
-        if spec.model is None and spec.blocks and not spec.deferred and not _has_key(spec, "model"):
+        spec = resolve_file(path) if text is None else resolve_text(text, path, base_dir=".")
+        if not spec.has_key("archspec"):
+            return _not_a_spec(path, spec.not_a_spec, spec.sources, strict)
+        if spec.is_library:
             # a block library: nothing to expand, each block is checked on its own (for any arguments)
             from .pipeline import check_library
             check_library(spec)
@@ -427,21 +424,33 @@ def _shown_path(path: Path) -> str:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    from .docs import layer_reference
-    from .layers import REGISTRY
-    if args.format == "json":
-        print(json.dumps({op: {"family": d.family, "keras_class": d.keras_name, "arity": list(d.arity),
-                               "positional": d.positional, "doc": d.doc,
-                               "params": json.loads(json.dumps(d.params.model_json_schema()))}
-                          for op, d in sorted(REGISTRY.items())}, indent=2))
-    elif args.format == "markdown":
-        sys.stdout.write(layer_reference())
-    else:
-        w = max(len(op) for op in REGISTRY)
-        for op, d in sorted(REGISTRY.items()):
-            args_ = ", ".join(d.params.model_fields)
-            print(f"{op:<{w}}  {d.family:<14} {args_}")
+    sys.stdout.write(LAYER_FORMATS[args.format]())
     return EXIT_OK
+
+
+def _layers_text() -> str:
+    from .layers import REGISTRY
+    w = max(len(op) for op in REGISTRY)
+    return "".join(f"{op:<{w}}  {d.family:<14} {', '.join(d.params.model_fields)}\n"
+                   for op, d in sorted(REGISTRY.items()))
+
+
+def _layers_json() -> str:
+    from .layers import REGISTRY
+    return json.dumps({op: {"family": d.family, "keras_class": d.keras_name, "arity": list(d.arity),
+                            "positional": d.positional, "doc": d.doc,
+                            "params": json.loads(json.dumps(d.params.model_json_schema()))}
+                       for op, d in sorted(REGISTRY.items())}, indent=2) + "\n"
+
+
+def _layers_markdown() -> str:
+    from .docs import layer_reference
+    return layer_reference()
+
+
+#: ``archc layers --format``: name -> what it prints.
+LAYER_FORMATS: dict[str, Callable[[], str]] = {"text": _layers_text, "json": _layers_json,
+                                               "markdown": _layers_markdown}
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -478,6 +487,32 @@ def cmd_render(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 # the parser
 # ---------------------------------------------------------------------------------------------------------------
+
+class _Choices:
+    """The choices of an option, read from a table when argparse first needs them (to check a value or to print
+    help), so that building the parser imports no backend. The option needs a ``metavar``: without one, argparse
+    lists the choices as soon as the option is added."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]):
+        self._names = names
+        self._cache: tuple[str, ...] | None = None
+
+    def _get(self) -> tuple[str, ...]:
+        if self._cache is None:
+            self._cache = tuple(self._names())
+        return self._cache
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._get()
+
+    def __iter__(self) -> Any:
+        return iter(self._get())
+
+
+def _backend_formats(name: str) -> tuple[str, ...]:
+    from .backends import BACKENDS
+    return BACKENDS[name].format_names()
+
 
 def _jobs(text: str) -> int:
     if text.isdigit() and int(text) >= 1:
@@ -558,7 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
              "(opened to --depth levels), parameter counts (total / trainable / non-trainable) and FLOPs. "
              "The JSON form carries every layer and every block instance.")
     sp.add_argument("file", metavar="SPEC")
-    sp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    sp.add_argument("--format", choices=_Choices(lambda: _backend_formats("summary")), default="text",
+                    metavar="FORMAT", help="%(choices)s (default: %(default)s)")
     sp.add_argument("--depth", type=_depth, default="1",
                     help="block levels to open: 1 (default) shows top-level blocks as single rows; 'all' shows "
                          "every layer")
@@ -593,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("layers", cmd_layers, "list the layer types archc knows",
              "Lists every layer type of the registry with its family and arguments.")
-    sp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    sp.add_argument("--format", choices=tuple(LAYER_FORMATS), default="text")
 
     sp = add("build", cmd_build, "build the Keras model (.keras), summaries and the diagram",
              "Compiles a spec and writes NAME.keras (a Keras functional model, loadable with "
@@ -612,7 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", metavar="SPEC")
     sp.add_argument("-o", "--output", help="output file (default: build/SPEC.FORMAT, with --level layer "
                                            "build/SPEC.layer.FORMAT); '-' writes to standard output")
-    sp.add_argument("-f", "--format", choices=("svg", "png", "pdf", "dot"), default="svg")
+    sp.add_argument("-f", "--format", choices=_Choices(lambda: _backend_formats("dot")), default="svg",
+                    metavar="FORMAT", help="%(choices)s (default: %(default)s)")
     sp.add_argument("--level", choices=("block", "layer"), default="block")
     sp.add_argument("--depth", type=_depth, default=None,
                     help="block levels to open (block level default 1; layer level default all)")

@@ -77,8 +77,8 @@ def _default_text(info: FieldInfo) -> str:
     if info.is_required():
         return "**required**"
     d = info.get_default()
-    if hasattr(d, "keras_config"):
-        d = d.keras_config()
+    if hasattr(d, "to_config"):
+        d = d.to_config()
     if isinstance(d, tuple):
         d = list(d)
     return f"`{json.dumps(d)}`"

@@ -17,10 +17,11 @@ from . import layers as registry
 from .diagnostics import Collector, CompileError, Diagnostic, Frame, did_you_mean
 from .expressions import ExprError, evaluate_data, evaluate_string, type_name
 from .ir import BlockInstance, Graph, Node
-from .load import Located, ResolvedSpec, pydantic_diagnostics
+from .load import Located, ResolvedSpec
 from .parse import Document
 from .source import Span
 from .spec import IDENT, RESERVED_KEYS, BlockDef, IfEntry, ModelDef, ParamDecl, RepeatEntry
+from .validation import pydantic_diagnostics
 
 #: Most layers a spec may expand to.
 MAX_LAYERS = 50_000

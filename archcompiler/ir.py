@@ -88,8 +88,8 @@ _ALWAYS = ("shape",)
 
 
 def _value_text(v: Any) -> str:
-    if hasattr(v, "keras_config"):
-        v = v.keras_config()
+    if hasattr(v, "to_config"):
+        v = v.to_config()
     if isinstance(v, tuple):
         v = list(v)
     return json.dumps(v, sort_keys=True, separators=(",", ":"))

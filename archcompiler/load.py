@@ -1,15 +1,15 @@
-"""Loading and validating spec files: parse, check against the pydantic models, resolve ``extends`` and ``imports``.
+"""Resolving spec files: read, parse, check against the pydantic models (their errors become diagnostics in
+validation.py), resolve ``extends`` and ``imports``.
 
-The result is a :class:`ResolvedSpec`: every parameter, block and the model, each with the document it was written
-in, so that later stages can point at the right file, line and column.
+The result (:func:`resolve_file`, :func:`resolve_text`) is a :class:`ResolvedSpec`: every parameter, block and the
+model, each with the document it was written in, so that later stages can point at the right file, line and column.
+Nothing is expanded here; :mod:`archcompiler.pipeline` runs the stages that compile it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import stat
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from .parse import Document, parse
 from .source import SourceFile, Span
 from .layers import REGISTRY
 from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile, Training
+from .validation import pydantic_diagnostics, real_loc, short_repr
 
 #: Most spec files one compilation may read (imports and extends included).
 MAX_FILES = 64
@@ -56,6 +57,23 @@ class ResolvedSpec:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     root: Document | None = None
     deferred: list[Diagnostic] = field(default_factory=list)  # errors that did not stop loading (unknown keys)
+
+    def has_key(self, key: str) -> bool:
+        """Whether the spec file's top-level mapping has ``key`` as written (unknown keys included)."""
+        data = self.root.data if self.root is not None else None
+        return isinstance(data, dict) and key in data
+
+    @property
+    def is_library(self) -> bool:
+        """A file of blocks only: blocks, no model (none written, none inherited) and no deferred error (a
+        misspelt ``model`` key makes a model that is missing, not a library)."""
+        return self.model is None and bool(self.blocks) and not self.deferred and not self.has_key("model")
+
+    def not_a_spec(self) -> Diagnostic:
+        """E106 for the file, when it has no top-level ``archspec`` key (see :meth:`has_key`)."""
+        from .discover import not_a_spec
+        data = self.root.data if self.root is not None else None
+        return not_a_spec(self.path, data, self.root.span(()) if self.root is not None else None)
 
 
 def display_path(path: Path) -> str:
@@ -154,7 +172,7 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
     appended to ``deferred`` and the spec returned, so that later stages can report their own errors in the same run.
     """
     if not isinstance(doc.data, dict):
-        got = "an empty file" if doc.data is None else f"{type_name(doc.data)} {_short(doc.data)}"
+        got = "an empty file" if doc.data is None else f"{type_name(doc.data)} {short_repr(doc.data)}"
         raise CompileError([Diagnostic("E201", f"a spec file must be a mapping with a 'model' or 'blocks' section. "
                                                f"Received: {got}", doc.span(()))], {doc.source.path: doc.source})
     try:
@@ -163,7 +181,7 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
         diags = pydantic_diagnostics(e, doc, (), SpecFile)
         if deferred is None or any(d.code != "E200" for d in diags):
             raise CompileError(diags, {doc.source.path: doc.source}) from None
-        data = _without(doc.data, [_real_loc(err["loc"], doc.data) for err in e.errors()])
+        data = _without(doc.data, [real_loc(err["loc"], doc.data) for err in e.errors()])
         try:
             spec = SpecFile.model_validate(data)
         except pydantic.ValidationError:  # pragma: no cover (dropping unknown keys cannot add errors)
@@ -188,109 +206,6 @@ def _without(data: Any, paths: list[tuple]) -> Any:
     return data
 
 
-def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type) -> list[Diagnostic]:
-    """Turns pydantic's errors into diagnostics at the right file:line:col, with "did you mean" for unknown keys."""
-    out = []
-    errors = err.errors(include_url=False)
-    # A value that fits no member of a union gets one error per member: keep the most telling one per place.
-    rank = {"literal_error": 0, "enum": 0, "missing": 1, "extra_forbidden": 1}
-    best: dict[tuple, dict] = {}
-    data = _data_at(doc.data, base)
-    locs = [_real_loc(e["loc"], data) for e in errors]
-    for e, loc in zip(errors, locs):
-        if loc not in best or rank.get(e["type"], 2) < rank.get(best[loc]["type"], 2):
-            best[loc] = e
-    for e, loc in zip(errors, locs):
-        if best.get(loc) is not e:
-            continue
-        path = base + loc
-        kind = e["type"]
-        key = loc[-1] if loc else None
-        label = ".".join(str(x) for x in loc if isinstance(x, str)) or "value"
-        if kind == "extra_forbidden":
-            known = _fields_at(model, loc[:-1])
-            hint = did_you_mean(str(key), known) or (f"allowed keys: {', '.join(known)}" if known else None)
-            if key == "<<":
-                hint = "YAML merge keys are not supported; share values with parameters or blocks"
-            out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path, hint=hint))
-        elif kind == "missing" and isinstance(key, int):  # a tuple with too few items
-            where = ".".join(str(x) for x in loc[:-1] if isinstance(x, str)) or "value"
-            out.append(Diagnostic("E201", f"{where}: expected more items (item {key} is missing)",
-                                  doc.span(path[:-1]), path=path[:-1]))
-        elif kind == "missing":
-            out.append(Diagnostic("E202", f"missing required key '{key}'", doc.span(path[:-1]), path=path))
-        else:
-            msg = e["msg"]
-            msg = msg[0].lower() + msg[1:] if msg else "invalid value"
-            received = _short(e.get("input"))
-            hint = None
-            if kind in ("literal_error", "enum"):
-                choices = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
-                if len(choices) > 8:
-                    msg = f"expected one of {len(choices)} names ({', '.join(choices[:4])}, ...)"
-                hint = did_you_mean(str(e.get("input")), choices) if isinstance(e.get("input"), str) else None
-            if kind == "value_error":  # our own checks: their message says what was expected and received
-                text = str((e.get("ctx") or {}).get("error", msg))
-                out.append(Diagnostic("E201", f"{label}: {text}" if loc else text, doc.span(path), path=path))
-                continue
-            given = f"{key}={received}" if isinstance(key, str) else received  # list items have no name
-            out.append(Diagnostic("E201", f"{label}: {msg}. Received: {given}", doc.span(path), path=path, hint=hint))
-    return out
-
-
-_TAGS = {"ParamDecl", "int", "float", "bool", "str", "none", "list", "str-enum", "constrained-str", "any"}
-
-
-def _is_tag(x: Any) -> bool:
-    """True for the segments pydantic adds to an error's location for union members (not keys of the spec)."""
-    return isinstance(x, str) and (x.startswith(("function-", "literal[")) or "[" in x or x in _TAGS)
-
-
-_MISSING = object()
-
-
-def _data_at(data: Any, path: tuple) -> Any:
-    """The value at ``path`` inside ``data``, or a marker when there is none."""
-    for p in path:
-        if isinstance(data, dict) and p in data or isinstance(data, list) and isinstance(p, int) and \
-                -len(data) <= p < len(data):
-            data = data[p]
-        else:
-            return _MISSING
-    return data
-
-
-def _real_loc(loc: tuple, data: Any) -> tuple:
-    """The keys and indexes of a pydantic error location, without the segments it adds for union members.
-
-    The spec's data decides: a segment that is a key of the mapping at that point is a key, even when it reads like
-    a union member's tag (a key named ``int``, ``str`` or ``list``); otherwise tags are recognised by their form.
-    """
-    out = []
-    node = data
-    for seg in loc:
-        if isinstance(node, dict) and seg in node:
-            out.append(seg)
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int):
-            out.append(seg)
-            node = node[seg] if -len(node) <= seg < len(node) else _MISSING
-        elif seg in ("args", "name") and isinstance(node, dict) and len(node) == 1:
-            # ``{random_normal: {stddev: -1}}`` is read as ``{name: random_normal, args: {stddev: -1}}``
-            (key, value), = node.items()
-            if seg == "name":  # the name is wrong: the error belongs to the whole mapping
-                node = _MISSING
-                continue
-            out.append(key)
-            node = value
-        elif _is_tag(seg):
-            continue
-        else:
-            out.append(seg)
-            node = _MISSING
-    return tuple(out)
-
-
 #: Longest ``extends``/``imports`` path, and longest name in it (most file systems allow 255 bytes).
 MAX_REF_CHARS, MAX_NAME_BYTES = 1024, 255
 
@@ -305,45 +220,6 @@ def _bad_ref(ref: str) -> str | None:
         if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
             return f"a name in it is longer than {MAX_NAME_BYTES} bytes"
     return None
-
-
-def _short(v: Any) -> str:
-    r = repr(v)
-    return r if len(r) <= 60 else r[:57] + "..."
-
-
-def _fields_at(model: Any, loc: tuple) -> list[str]:
-    """The keys allowed at ``loc`` inside ``model`` (walking through dicts, lists, Optional and unions)."""
-    cur: Any = model
-    for step in loc:
-        cur = _unwrap(cur)
-        if isinstance(cur, type) and issubclass(cur, pydantic.BaseModel):
-            f = next((f for n, f in cur.model_fields.items() if (f.alias or n) == step or n == step), None)
-            if f is None:
-                return []
-            cur = f.annotation
-        elif typing.get_origin(cur) in (dict, list):
-            cur = typing.get_args(cur)[-1]
-        else:
-            return []
-    cur = _unwrap(cur)
-    if isinstance(cur, type) and issubclass(cur, pydantic.BaseModel):
-        return [f.alias or n for n, f in cur.model_fields.items()]
-    return []
-
-
-def _unwrap(t: Any) -> Any:
-    while True:
-        origin = typing.get_origin(t)
-        if origin is typing.Annotated:
-            t = typing.get_args(t)[0]
-        elif origin is typing.Union or str(origin) == "types.UnionType":
-            models = [a for a in typing.get_args(t) if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
-            if not models:
-                return t
-            t = models[0]
-        else:
-            return t
 
 
 class _Loader:
@@ -380,7 +256,7 @@ class _Loader:
                                                    f"{doc.source.path}", span, path=path)], self.sources)
         problem = _bad_ref(ref)
         if problem:
-            raise CompileError([Diagnostic("E210", f"cannot use {_short(ref)} as a path: {problem}", span,
+            raise CompileError([Diagnostic("E210", f"cannot use {short_repr(ref)} as a path: {problem}", span,
                                            path=path)], self.sources)
         try:
             target = (self.real_of[id(doc)].parent / ref).resolve()
@@ -508,8 +384,9 @@ def _explicit(doc: Document, path: tuple) -> set[str]:
     return {"type"} if isinstance(v, dict) and "type" in v else set()
 
 
-def load(path: str | Path) -> ResolvedSpec:
-    """Loads and validates the spec at ``path`` with everything it extends and imports.
+def resolve_file(path: str | Path) -> ResolvedSpec:
+    """Reads and validates the spec at ``path`` and resolves everything it extends and imports (nothing is expanded
+    or compiled: :func:`archcompiler.load` does that).
 
     Raises:
         CompileError: every problem found, each with its position.
@@ -523,8 +400,9 @@ def load(path: str | Path) -> ResolvedSpec:
     return _resolve_all(loader, real, first)
 
 
-def load_text(text: str, name: str = "<string>", base_dir: str | Path | None = None) -> ResolvedSpec:
-    """Loads a spec given as text. Relative ``extends``/``imports`` resolve against ``base_dir`` (default: cwd)."""
+def resolve_text(text: str, name: str = "<string>", base_dir: str | Path | None = None) -> ResolvedSpec:
+    """:func:`resolve_file` for a spec given as text. Relative ``extends``/``imports`` resolve against ``base_dir``
+    (default: cwd)."""
     root = Path(base_dir or ".").resolve()
     loader = _Loader(root)
     fake = root / (Path(name).name if name != "<string>" else "__string__.yaml")
@@ -552,5 +430,5 @@ def _resolve_all(loader: _Loader, real: Path, first: Any) -> ResolvedSpec:
     return out
 
 
-__all__ = ["Located", "ResolvedSpec", "load", "load_text", "validate_document", "pydantic_diagnostics",
-           "read_source", "BlockDef", "ModelDef", "Expect", "TOP_KEYS"]
+__all__ = ["Located", "ResolvedSpec", "resolve_file", "resolve_text", "validate_document", "read_source",
+           "BlockDef", "ModelDef", "Expect", "TOP_KEYS"]

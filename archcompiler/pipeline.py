@@ -1,7 +1,8 @@
-"""The compiler's stage order, in one place: parse -> validate -> expand -> infer -> count -> check ceilings and
-expectations.
+"""The compiler's stage order, in one place: resolve (parse, validate, extends and imports: load.py) -> expand ->
+infer -> count -> check ceilings and expectations (expect.py).
 
-Backends (summary, DOT, Keras) read the resulting :class:`Compilation`; none of these stages imports Keras.
+Backends (the table in backends/__init__.py) read the resulting :class:`Compilation`; none of these stages imports
+Keras.
 """
 
 from __future__ import annotations
@@ -11,18 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from .check import check_blocks, uncalled_blocks
-from .diagnostics import Collector, CompileError
+from .diagnostics import CompileError
 from .expand import expand
+from .expect import check_expectations
 from .infer import infer
 from .ir import Graph, TensorType, dump
-from .load import ResolvedSpec, load, load_text
+from .load import ResolvedSpec, resolve_file, resolve_text
 from .expressions import work_budget
+from .source import SourceFile, Span
 from .stats import Ceilings, Stats, check_ceilings, count
 
 
 @dataclass(frozen=True)
 class Compilation:
-    """A compiled spec: the resolved spec, the IR graph, every tensor type and the counts."""
+    """A compiled spec: the resolved spec, the IR graph, every tensor type and the counts.
+
+    Backends read what this class exposes (the graph, the types, the counts, and the properties and methods below:
+    names, sources, spans of the spec's entries, the training section), not the resolved spec's insides.
+    """
 
     spec: ResolvedSpec
     graph: Graph
@@ -32,7 +39,36 @@ class Compilation:
 
     @property
     def name(self) -> str:
+        """The model's name (the spec's ``name:``, else its file's stem)."""
         return self.graph.name
+
+    @property
+    def description(self) -> str:
+        """The spec's ``description:`` ("" when it has none)."""
+        return self.spec.description
+
+    @property
+    def path(self) -> str:
+        """The spec file as messages name it (the name given for a spec compiled from text)."""
+        return self.spec.path
+
+    @property
+    def sources(self) -> dict[str, SourceFile]:
+        """Every file the spec was compiled from, by the name messages use: what a CompileError needs to show
+        source lines."""
+        return self.spec.sources
+
+    @property
+    def training(self) -> Any:
+        """The spec's ``training:`` section (a :class:`~archcompiler.spec.Training`), or None."""
+        return self.spec.training
+
+    def span_of(self, path: tuple) -> Span | None:
+        """Where the entry at ``path`` (keys and indexes from the top of the spec file, e.g.
+        ``("training", "loss")``) is written in the spec file; when it is not written there (inherited through
+        ``extends``, or a default), the nearest enclosing entry that is, up to the whole file."""
+        doc = self.spec.root
+        return doc.span(path) if doc is not None else None
 
     @property
     def output_shapes(self) -> list[tuple]:
@@ -43,10 +79,15 @@ class Compilation:
         """The IR as stable text."""
         return dump(self.graph, self.types)
 
+    def emit(self, backend: str, **options: Any) -> Any:
+        """What the backend called ``backend`` (a name of :data:`archcompiler.backends.BACKENDS`) makes of this
+        compilation, with its ``options``; its module is imported now."""
+        from .backends import backend as find
+        return find(backend).function()(self, **options)
+
     def summary(self, format: str = "text", depth: int | None = None) -> str:
         """The static summary as ``text``, ``json`` or ``markdown`` (no TensorFlow involved)."""
-        from .backends.summary import render
-        return render(self, format, depth)
+        return self.emit("summary", fmt=format, depth=depth)
 
     def summary_data(self) -> dict:
         """The static summary as a JSON-ready dict."""
@@ -56,13 +97,11 @@ class Compilation:
     def to_keras(self, compile: bool | None = None) -> Any:
         """Builds the Keras functional model (imports Keras now). Compiled when the spec has a training section,
         unless ``compile=False``."""
-        from .backends.keras import build_model
-        return build_model(self, compile=compile)
+        return self.emit("keras", compile=compile)
 
     def to_dot(self, **options: Any) -> str:
         """The architecture diagram as Graphviz DOT text (see backends/dot/emit.py, to_dot, for the options)."""
-        from .backends.dot import to_dot
-        return to_dot(self, **options)
+        return self.emit("dot", **options)
 
 
 def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
@@ -106,46 +145,11 @@ def check_library(spec: ResolvedSpec) -> None:
 def compile_file(path: str | Path, overrides: dict[str, Any] | None = None,
                  ceilings: Ceilings | None = None) -> Compilation:
     """Compiles the spec at ``path`` (YAML or JSON)."""
-    return run_stages(load(path), overrides, ceilings)
+    return run_stages(resolve_file(path), overrides, ceilings)
 
 
 def compile_text(text: str, name: str = "<string>", overrides: dict[str, Any] | None = None,
                  base_dir: str | Path | None = None, ceilings: Ceilings | None = None) -> Compilation:
     """Compiles spec text; ``name`` is used in messages (and picks JSON checks when it ends in .json)."""
-    return run_stages(load_text(text, name, base_dir), overrides, ceilings)
+    return run_stages(resolve_text(text, name, base_dir), overrides, ceilings)
 
-
-def check_expectations(comp: Compilation) -> None:
-    """Checks the spec's ``expect:`` section against the computed figures (E500 for each that differs).
-
-    Expectations describe the spec as written: with --set overrides they are not checked.
-    """
-    loc = comp.spec.expect
-    if loc is None or comp.overrides:
-        return
-    exp = loc.value
-    total = comp.stats.total
-    got: dict[str, Any] = {
-        "total_params": total.total, "trainable_params": total.trainable,
-        "non_trainable_params": total.non_trainable, "flops": total.flops, "macs": total.macs,
-        "layers": len(comp.graph.nodes),
-    }
-    shapes = [list(s) for s in comp.output_shapes]
-    got["output_shape"] = shapes[0] if len(shapes) == 1 else shapes
-    diags = Collector()
-    for key in type(exp).model_fields:
-        want = getattr(exp, key)
-        if want is None:
-            continue
-        have = got[key]
-        if key == "output_shape" and len(shapes) == 1 and want and isinstance(want[0], list):
-            want = want[0]
-        if have != want:
-            if isinstance(want, int) and isinstance(have, int):
-                msg = f"expect.{key}: the spec asserts {want:,} but gives {have:,} ({have - want:+,})"
-            else:
-                msg = f"expect.{key}: the spec asserts {want} but gives {have}"
-            diags.add("E500", msg, loc.span(key), path=loc.path + (key,),
-                      hint="update the expect section if the change is intended")
-    if diags:
-        raise CompileError(diags.items, comp.spec.sources)

@@ -14,6 +14,7 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: E402
 
+from archcompiler.backends.keras import call_layer, make_layer  # noqa: E402  (the backend's own, not a copy)
 from archcompiler.layers.base import LayerDef, LayerParams, Shape  # noqa: E402
 
 
@@ -61,16 +62,12 @@ def profiler_flops_by_op(model: keras.Model) -> dict[str, int]:
     return out
 
 
-def make_layer(defn: LayerDef, params: LayerParams, name: str = "layer") -> keras.layers.Layer:
-    """Instantiates the Keras layer for ``defn`` the way the Keras backend does."""
-    return getattr(keras.layers, defn.keras_name)(**params.keras_config(), name=name)
-
-
 def one_layer_model(defn: LayerDef, params: LayerParams, in_shapes: Sequence[Shape]) -> keras.Model:
-    """A functional model: one ``keras.Input`` per input shape feeding a single layer of type ``defn``."""
+    """A functional model: one ``keras.Input`` per input shape feeding a single layer of type ``defn``, made and
+    called as the Keras backend makes and calls it (:func:`make_layer`, :func:`call_layer`)."""
     inputs = [keras.Input(shape=tuple(s), name=f"in{i}") for i, s in enumerate(in_shapes)]
-    layer = make_layer(defn, params)
-    out = layer(inputs if defn.arity[1] != 1 else inputs[0])
+    layer = make_layer(defn, params, "layer")
+    out = call_layer(defn, layer, inputs)
     return keras.Model(inputs, out)
 
 

@@ -48,7 +48,7 @@ class BuildResult(list):
 def default_stem(comp: Compilation) -> str:
     """The spec file's name without its extension (``specs/resnet18.yaml`` -> ``resnet18``); the model's name for a
     spec that did not come from a file."""
-    name = Path(comp.spec.path or "").name
+    name = Path(comp.path or "").name
     if name.lower().endswith(_SPEC_SUFFIXES):
         return name.rsplit(".", 1)[0]
     return comp.graph.name

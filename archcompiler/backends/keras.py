@@ -1,10 +1,13 @@
 """The Keras backend: a :class:`~archcompiler.pipeline.Compilation` becomes a ``keras.Model`` (functional API).
 
 This is the only module of archc that imports Keras (and with it TensorFlow), and it does so inside its functions,
-so that importing archc stays cheap. Every layer is made from its registry entry exactly as the layer oracle tests
-make it: ``getattr(keras.layers, defn.keras_name)(**node.params.keras_config(), name=node.name)``; inputs are
-``keras.Input``. Initializers (with their seeds), regularizers, activations and every other argument therefore
-reach Keras as the spec wrote them, and the model saved as ``.keras`` loads without custom objects.
+so that importing archc stays cheap. This is the one place where a layer's neutral arguments (``to_config()``,
+plain data) become Keras: :func:`make_layer` makes every layer from its registry entry,
+``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=name)``, and :func:`call_layer` calls it on its
+inputs as the entry's ``call_style`` says (the layer oracle tests make and call their layers with the same two
+functions); inputs are ``keras.Input``. Initializers (with their seeds), regularizers, activations and every other
+argument therefore reach Keras as the spec wrote them, and the model saved as ``.keras`` loads without custom
+objects.
 
 Anything Keras rejects (the static checks should have caught it first) is reported as error E700 at the spec entry
 that made the layer, never as a bare traceback.
@@ -33,7 +36,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ..diagnostics import CompileError, Diagnostic
 from ..layers import REGISTRY
@@ -42,10 +45,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from ..ir import Node
+    from ..layers import LayerDef, LayerParams
     from ..pipeline import Compilation
 
-__all__ = ["build_model", "compile_model", "save_model", "load_weights_by_name", "WeightsReport",
-           "WeightsMismatchError"]
+__all__ = ["build_model", "compile_model", "make_layer", "call_layer", "save_model", "load_weights_by_name",
+           "WeightsReport", "WeightsMismatchError"]
 
 
 #: Set to 1 to let TensorFlow's start-up messages through unfiltered (see :func:`_keras`).
@@ -192,19 +196,39 @@ def keras_message(err: BaseException) -> str:
 
 def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError:
     return CompileError([Diagnostic("E700", f"{node.name} ({node.op}): {keras_message(err)}", node.span,
-                                    chain=node.chain)], comp.spec.sources)
+                                    chain=node.chain)], comp.sources)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # building
 # ---------------------------------------------------------------------------------------------------------------
 
+def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
+    """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
+    on anything yet)."""
+    return getattr(_keras().layers, defn.keras_name)(**params.to_config(), name=name)
+
+
+#: How a layer is called on its input tensors, by ``LayerDef.call_style`` (layers/base.py ``CALL_STYLES``).
+_CALLS: dict[str, Callable[[Any, list[Any]], Any]] = {
+    "tensor": lambda layer, xs: layer(xs[0]),
+    "list": lambda layer, xs: layer(list(xs)),
+}
+
+
+def call_layer(defn: LayerDef, layer: Any, inputs: Sequence[Any]) -> Any:
+    """Calls ``layer`` (made by :func:`make_layer` for ``defn``) on its input tensors as ``defn.call_style`` says:
+    ``tensor`` on the one input, ``list`` on the list of them."""
+    return _CALLS[defn.call_style](layer, list(inputs))
+
+
 def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
     """Builds the Keras functional model of a compiled spec.
 
     Walks the IR in its (topological) order: ``Input`` nodes become ``keras.Input(shape, dtype, name)``, every
-    other node the Keras layer of its registry entry with the node's resolved arguments and name, frozen nodes get
-    ``trainable = False``; a layer with one input is called on a tensor, one with several on a list.
+    other node the Keras layer of its registry entry with the node's resolved arguments and name (:func:`make_layer`),
+    frozen nodes get ``trainable = False``; each layer is called on its inputs as its entry says (:func:`call_layer`:
+    one tensor, or a list of them for the merges).
 
     Args:
         comp: the compiled spec.
@@ -219,7 +243,6 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
         ValueError: ``compile=True`` for a spec without a training section.
     """
     keras = _keras()
-    layers_mod = keras.layers
     graph = comp.graph
     tensors: dict[str, Any] = {}
     for node in graph.nodes:
@@ -228,12 +251,11 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
                 p = node.params
                 tensors[node.name] = keras.Input(shape=tuple(p.shape), dtype=p.dtype, name=node.name)
                 continue
-            layer = getattr(layers_mod, REGISTRY[node.op].keras_name)(**node.params.keras_config(), name=node.name)
+            defn = REGISTRY[node.op]
+            layer = make_layer(defn, node.params, node.name)
             if not node.trainable:
                 layer.trainable = False
-            ins = node.inputs
-            x = tensors[ins[0]] if len(ins) == 1 else [tensors[i] for i in ins]
-            tensors[node.name] = layer(x)
+            tensors[node.name] = call_layer(defn, layer, [tensors[i] for i in node.inputs])
         except MemoryError:
             raise
         except Exception as e:
@@ -247,8 +269,8 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
         raise
     except Exception as e:
         raise CompileError([Diagnostic("E700", f"model {graph.name}: {keras_message(e)}",
-                                       _span(comp, ("model",)))], comp.spec.sources) from e
-    training = comp.spec.training
+                                       comp.span_of(("model",)))], comp.sources) from e
+    training = comp.training
     if compile is None:
         compile = training is not None
     if compile:
@@ -258,22 +280,17 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
     return model
 
 
-def _span(comp: Compilation, path: tuple) -> Any:
-    doc = comp.spec.root
-    return doc.span(path) if doc is not None else None
-
-
 def compile_model(model: keras.Model, comp: Compilation) -> keras.Model:
     """Compiles ``model`` with the spec's ``training:`` section: the optimizer (its class called with the spec's
     checked arguments), the loss(es) and the metrics, by their Keras names. What Keras still rejects is an E700
     error (now, not at the first ``fit``)."""
     keras = _keras()
-    t = comp.spec.training
+    t = comp.training
     assert t is not None
 
     def fail(what: str, path: tuple, err: BaseException) -> CompileError:
         return CompileError([Diagnostic("E700", f"training.{what}: {keras_message(err)}",
-                                        _span(comp, ("training",) + path))], comp.spec.sources)
+                                        comp.span_of(("training",) + path))], comp.sources)
 
     try:
         # The class comes from archc's own table and the arguments are plain values checked statically

@@ -7,7 +7,7 @@ blocks are opened (None opens all, showing every layer under its blocks).
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..ir import BlockInstance
 from ..stats import Counts
@@ -98,15 +98,11 @@ def summary_data(comp: Any) -> dict:
 
 
 def render(comp: Any, fmt: str = "text", depth: Optional[int] = 1) -> str:
-    """Renders the summary as ``text``, ``markdown`` or ``json``."""
-    if fmt == "json":
-        return json.dumps(summary_data(comp), indent=2) + "\n"
-    rows = _rows(comp, depth)
-    if fmt == "markdown":
-        return _markdown(comp, rows)
-    if fmt == "text":
-        return _text(comp, rows)
-    raise ValueError(f"unknown summary format {fmt!r}; use text, json or markdown")
+    """Renders the summary in one of :data:`FORMATS` (``text``, ``json`` or ``markdown``)."""
+    writer = FORMATS.get(fmt)
+    if writer is None:
+        raise ValueError(f"unknown summary format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return writer(comp, depth)
 
 
 def _cells(r: dict) -> list[str]:
@@ -162,3 +158,15 @@ def _markdown(comp: Any, rows: list[dict]) -> str:
     out.append("")
     out += [f"- {f}" for f in _footer(comp)]
     return "\n".join(out) + "\n"
+
+
+def _json(comp: Any, depth: Optional[int]) -> str:
+    return json.dumps(summary_data(comp), indent=2) + "\n"  # every layer and block: depth does not apply
+
+
+#: The summary's output formats: name -> writer(comp, depth). A new format is a writer and a line here.
+FORMATS: dict[str, Callable[[Any, Optional[int]], str]] = {
+    "text": lambda comp, depth: _text(comp, _rows(comp, depth)),
+    "json": _json,
+    "markdown": lambda comp, depth: _markdown(comp, _rows(comp, depth)),
+}

@@ -2,7 +2,8 @@
 
 A layer type is defined in exactly one place: a :class:`LayerDef` holding its parameters (one pydantic model whose
 field names and defaults are Keras's), its shape rule, its parameter-count and FLOP rules, and the Keras class it
-builds. Nothing here imports Keras: the Keras backend turns ``keras_config()`` into a layer lazily.
+builds. Nothing here imports Keras: a layer's arguments are plain data (``to_config()``), which the Keras backend
+(archcompiler/backends/keras.py) turns into a layer lazily.
 
 Shapes exclude the batch dimension. A dimension is an ``int`` or ``None`` (unknown). Axis arguments keep Keras's
 meaning (axis 0 is the batch, -1 the last axis); :func:`resolve_axis` maps them onto batch-less shapes.
@@ -72,7 +73,7 @@ class LayerParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    #: Keys that are archc's own, not Keras arguments (never passed to Keras).
+    #: Keys that are archc's own, not arguments of the layer (never passed to a backend's layer).
     archc_keys: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
@@ -87,14 +88,16 @@ class LayerParams(BaseModel):
                     data = {**data, k: _NotABool(v)}  # fails bool validation at the field, showing the value
         return data
 
-    def keras_config(self) -> dict[str, Any]:
-        """Keyword arguments for the Keras class, as plain data (initializers/regularizers as config dicts)."""
+    def to_config(self) -> dict[str, Any]:
+        """The layer's arguments as plain data, by their names (archc's own keys left out): numbers, strings,
+        booleans, None, tuples and lists, with initializers and regularizers as ``{"class_name", "config"}``
+        mappings (see :meth:`Initializer.to_config`). Backends read this; the IR prints it."""
         out = {}
         for k in type(self).model_fields:
             if k in self.archc_keys:
                 continue
             v = getattr(self, k)
-            out[k] = v.keras_config() if hasattr(v, "keras_config") else v
+            out[k] = v.to_config() if hasattr(v, "to_config") else v
         return out
 
 
@@ -256,7 +259,9 @@ class Initializer(BaseModel):
             raise ValueError(f"random_uniform needs minval < maxval. Received: minval={lo}, maxval={hi}")
         return self
 
-    def keras_config(self) -> Any:
+    def to_config(self) -> Any:
+        """The initializer as plain data: its name when it has no arguments, else ``{"class_name": <its class
+        name>, "config": <its arguments>}`` (``{"class_name": "RandomNormal", "config": {"stddev": 0.02}}``)."""
         cfg = self.args.model_dump(exclude_none=True)
         if not cfg:
             return self.name
@@ -280,7 +285,8 @@ class Regularizer(BaseModel):
     l1: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L1 factor: adds l1 * sum(|w|) to the loss.")
     l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 factor: adds l2 * sum(w ** 2) to the loss.")
 
-    def keras_config(self) -> Any:
+    def to_config(self) -> Any:
+        """The regularizer as plain data: ``{"class_name": "L1" | "L2" | "L1L2", "config": <its factors>}``."""
         if self.l1 and self.l2:
             return {"class_name": "L1L2", "config": {"l1": self.l1, "l2": self.l2}}
         if self.l1:
@@ -395,6 +401,8 @@ class LayerDef:
         arity: ``(min, max)`` number of inputs; max None means unbounded.
         positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
         doc: one paragraph for the generated layer reference.
+        call_style: how a backend calls the layer on its inputs (one of ``CALL_STYLES``): ``tensor``, on its one
+            input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges).
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
     """
@@ -411,6 +419,7 @@ class LayerDef:
     doc: str = ""
     keras_class: str = ""
     examples: tuple[str, ...] = field(default=())
+    call_style: str = "tensor"
     label: Optional[LabelFn] = None
 
     @property
@@ -433,8 +442,8 @@ def default_text(value: Any) -> str:
     """A default value as a spec would write it: ``valid``, ``[1, 1]``, ``null``, ``0.001``, ``true``."""
     if isinstance(value, str):
         return value
-    if hasattr(value, "keras_config"):
-        value = value.keras_config()
+    if hasattr(value, "to_config"):
+        value = value.to_config()
 
     def plain(v: Any) -> Any:
         return [plain(x) for x in v] if isinstance(v, (tuple, list)) else v
@@ -444,6 +453,10 @@ def default_text(value: Any) -> str:
 REGISTRY_T = dict[str, "LayerDef"]
 
 
+#: How a layer may be called on its inputs (``LayerDef.call_style``).
+CALL_STYLES = ("tensor", "list")
+
+
 def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:
     """Builds the registry from explicit lists of definitions; a second definition of one op is a programming error."""
     registry: dict[str, LayerDef] = {}
@@ -451,6 +464,9 @@ def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:
         for defn in group:
             if defn.op in registry:
                 raise RuntimeError(f"layer type {defn.op!r} is defined twice")
+            if defn.call_style not in CALL_STYLES:
+                raise RuntimeError(f"layer type {defn.op!r}: call_style {defn.call_style!r} is not one of "
+                                   f"{', '.join(CALL_STYLES)}")
             registry[defn.op] = defn
     return registry
 

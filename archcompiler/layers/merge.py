@@ -53,7 +53,7 @@ def _elementwise_flops(extra: int) -> Callable[[MergeParams, list[Shape], Shape]
 def _merge(op: str, what: str, arity: tuple[int, Optional[int]] = (2, None), extra: int = 0) -> LayerDef:
     # The type says what is computed and the edges show the inputs: nothing to add.
     return LayerDef(op=op, params=MergeParams, infer=_elementwise_shape(op), count_flops=_elementwise_flops(extra),
-                    family="merge", arity=arity, doc=what, label=no_label)
+                    family="merge", arity=arity, doc=what, call_style="list", label=no_label)
 
 
 ADD = _merge("Add", "Element-wise sum of its inputs (all of one shape).")
@@ -92,7 +92,7 @@ def _concat_shape(p: ConcatenateParams, ins: list[Shape]) -> Shape:
 
 CONCATENATE = LayerDef(
     op="Concatenate", params=ConcatenateParams, infer=_concat_shape, family="merge", arity=(2, None),
-    positional="axis",
+    positional="axis", call_style="list",
     doc="Joins its inputs along `axis` (default the last, i.e. channels); other dimensions must match.",
     label=lambda p: axis_text(p.axis),
 )

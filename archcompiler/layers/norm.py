@@ -102,8 +102,8 @@ class LayerNormalizationParams(LayerParams):
     beta_regularizer: RegularizerArg = Field(None, description=doc_regularizer("beta"))
     gamma_regularizer: RegularizerArg = Field(None, description=doc_regularizer("gamma"))
 
-    def keras_config(self) -> dict[str, Any]:
-        out = super().keras_config()
+    def to_config(self) -> dict[str, Any]:
+        out = super().to_config()
         if isinstance(self.axis, tuple):
             out["axis"] = list(self.axis)
         return out

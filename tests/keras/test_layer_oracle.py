@@ -1,8 +1,9 @@
 """Keras and TensorFlow's profiler as the oracle for every registry entry's static rules.
 
-For each case a one-layer Keras model is built from the registry entry exactly as the Keras backend builds layers
-(``getattr(keras.layers, defn.keras_name)(**params.keras_config(), name=...)``); its output shape, parameter counts
-and profiler FLOPs (batch of one) must equal archc's static figures. Every registry entry needs at least two cases.
+For each case a one-layer Keras model is built from the registry entry with the Keras backend's own ``make_layer``
+and ``call_layer`` (``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=...)``); its output shape,
+parameter counts and profiler FLOPs (batch of one) must equal archc's static figures. Every registry entry needs at
+least two cases.
 """
 
 from __future__ import annotations

@@ -345,8 +345,8 @@ def test_definition_metadata(op: str) -> None:
 @pytest.mark.parametrize("op, params", [
     (r.values[0], r.values[1]) for r in ROWS
 ], ids=[r.id for r in ROWS])
-def test_keras_config_is_plain_data(op: str, params: dict) -> None:
-    cfg = REGISTRY[op].params.model_validate(params).keras_config()
+def test_to_config_is_plain_data(op: str, params: dict) -> None:
+    cfg = REGISTRY[op].params.model_validate(params).to_config()
     json.dumps(cfg)
     assert set(cfg) <= set(REGISTRY[op].params.model_fields)
 
@@ -356,7 +356,7 @@ def test_initializer_and_regularizer_configs() -> None:
         "filters": 8, "kernel_size": 3, "kernel_initializer": {"glorot_uniform": {"seed": 0}},
         "kernel_regularizer": {"l2": 1e-4}, "bias_regularizer": {"l1": 1e-5, "l2": 1e-4},
     })
-    cfg = p.keras_config()
+    cfg = p.to_config()
     assert cfg["kernel_initializer"] == {"class_name": "GlorotUniform", "config": {"seed": 0}}
     assert cfg["bias_initializer"] == "zeros"
     assert cfg["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 1e-4}}
@@ -371,7 +371,7 @@ def test_keras_defaults() -> None:
     assert (pool.pool_size, pool.strides, pool.padding) == ((2, 2), None, "valid")
     assert REGISTRY["ZeroPadding2D"].params().padding == ((1, 1), (1, 1))
     assert REGISTRY["LeakyReLU"].params().negative_slope == 0.3
-    assert REGISTRY["LayerNormalization"].params(axis=[1, 2]).keras_config()["axis"] == [1, 2]
+    assert REGISTRY["LayerNormalization"].params(axis=[1, 2]).to_config()["axis"] == [1, 2]
 
 
 def test_positional_shorthands() -> None:

@@ -11,7 +11,7 @@ import pytest
 from archcompiler import CompileError, compile_text
 from archcompiler.check import check_blocks, uncalled_blocks
 from archcompiler.cli import main
-from archcompiler.load import load, load_text
+from archcompiler.load import resolve_file, resolve_text
 from archcompiler.pipeline import check_library, run_stages
 from helpers import ROOT
 
@@ -20,14 +20,14 @@ BUNDLED = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("specs/**/*.yaml"
 
 def problems(text: str) -> list[tuple[str, int, int, str]]:
     """(code, line, col, message) of every problem check_library finds in a library given as text."""
-    spec = load_text(textwrap.dedent(text).lstrip("\n"), "lib.yaml")
+    spec = resolve_text(textwrap.dedent(text).lstrip("\n"), "lib.yaml")
     with pytest.raises(CompileError) as info:
         check_library(spec)
     return [(d.code, d.span.line, d.span.col, d.message) for d in info.value.diagnostics]
 
 
 def clean(text: str, name: str = "lib.yaml", base_dir: Path | None = None) -> None:
-    check_library(load_text(textwrap.dedent(text).lstrip("\n"), name, base_dir))
+    check_library(resolve_text(textwrap.dedent(text).lstrip("\n"), name, base_dir))
 
 
 # -- one case per kind of error ---------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_all_errors_at_once() -> None:
 
 @pytest.mark.parametrize("path", BUNDLED)
 def test_every_block_of_every_bundled_spec_is_clean(path: str, in_root: Path) -> None:
-    spec = load(path)
+    spec = resolve_file(path)
     assert check_blocks(spec, spec.blocks, spec_params=True) == []
     if spec.model is None:
         check_library(spec)
@@ -416,7 +416,7 @@ def test_uncalled_means_never_instantiated() -> None:
               layers: [sometimes]
             - leaf
         """
-    spec = load_text(textwrap.dedent(text), "m.yaml")
+    spec = resolve_text(textwrap.dedent(text), "m.yaml")
     comp = run_stages(spec)
     assert uncalled_blocks(spec, comp.graph) == ["sometimes"]
     assert uncalled_blocks(spec, None) == []  # without an expansion: what the model's entries can reach
