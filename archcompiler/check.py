@@ -31,12 +31,14 @@ import pydantic
 
 from . import layers as registry
 from .diagnostics import Diagnostic
-from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _literal_id, _Skip, check_type
+from .entries import RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat
+from .entries import called_blocks, literal_id
+from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _Skip, check_type
 from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string
 from .ir import Graph
-from .load import Located, ResolvedSpec, _with_dependencies, _called_blocks
+from .load import Located, ResolvedSpec, _with_dependencies
 from .parse import Document
-from .spec import BlockDef, IfEntry
+from .spec import BlockDef
 
 
 class _Unknown:
@@ -78,6 +80,10 @@ class _Body:
     env: dict[str, Any]
     ids: _Ids
     chain: tuple = ()
+
+    def inner(self, env: dict[str, Any], ids: Optional[_Ids] = None) -> "_Body":
+        """The same body with other names in scope (a loop's), and the same ids unless ``ids`` is given."""
+        return _Body(self.doc, env, self.ids if ids is None else ids, self.chain)
 
 
 @dataclass
@@ -184,7 +190,7 @@ class BlockChecker(Expander):
         body = _Body(loc.doc, env, _Ids({n: None for n in bdef.inputs}))
         saved, self.claimed = self.claimed, {}
         try:
-            self.entries(bdef.layers, body, loc.path + ("layers",))
+            self.entries(self.body_of(block), body)
             if bdef.output is not None:
                 p = loc.path + ("output",)
                 try:
@@ -196,35 +202,39 @@ class BlockChecker(Expander):
         return body.ids
 
     # -- entries -----------------------------------------------------------------------------------------------
-    def entries(self, entries: list, body: _Body, base: tuple) -> None:
-        for i, entry in enumerate(entries):
+    def entries(self, entries: Body, body: _Body) -> None:
+        for entry in entries.entries:
             try:
-                self.entry(entry, body, base + (i,))
+                self.entry(entry, body)
             except _Skip:
-                ident = _literal_id(entry)
+                ident = literal_id(entry.raw)
                 if ident:  # its problem is reported: references to it stay quiet
                     body.ids.names[ident] = _Ids(open=True)
 
-    def entry(self, entry: Any, body: _Body, path: tuple) -> None:
-        if isinstance(entry, dict) and ("repeat" in entry or "for" in entry):
-            return self.loop(entry, body, path)
-        if isinstance(entry, dict) and "if" in entry:
-            return self.conditional(entry, body, path)
-        kind, arg, extra, kpath = self.entry_parts(entry, body, path)
-        if kind in registry.REGISTRY:
-            return self.layer(kind, arg, extra, body, path, kpath)
-        if kind in self.spec.blocks:
-            return self.call(kind, arg, extra, body, path, kpath)
-        self.unknown_type(kind, body, kpath)
+    def entry(self, entry: Any, body: _Body) -> None:
+        """Checks one typed entry (see entries.py), dispatching on its type as the expander does."""
+        match entry:
+            case LayerCall():
+                self.layer(entry, body)
+            case BlockCall():
+                self.call(entry, body)
+            case Repeat() | ForLoop():
+                self.loop(entry, body)
+            case Conditional():
+                self.conditional(entry, body)
+            case Invalid():
+                self.relay(entry.problems, body)
+                raise _Skip()
 
-    def own(self, own: dict, body: _Body) -> tuple[Any, Optional[int], bool]:
+    def own(self, own: OwnKeys, body: _Body) -> tuple[Any, Optional[int], bool]:
         """Checks an entry's archc keys and its references. Returns its id (None when it has none, UNKNOWN when
         computed), its number of inputs when known, and whether a problem was found."""
         failed = False
         values: dict[str, Any] = {}
-        for key in ("id", "name", "trainable"):
-            if key in own:
-                v, p = own[key]
+        for key in RESERVED_KEYS:
+            raw = getattr(own, key)
+            if raw is not None and key != "inputs":  # the references are checked below
+                v, p = raw
                 value = self.value(v, body.env, body.doc, p, body, key)
                 if value is not UNKNOWN:
                     try:
@@ -235,8 +245,8 @@ class BlockChecker(Expander):
                         failed, value = True, UNKNOWN
                 values[key] = value
         count: Optional[int] = 1  # the previous entry; a block's body always has one (its first input)
-        if "inputs" in own:
-            v, p = own["inputs"]
+        if own.inputs is not None:
+            v, p = own.inputs
             items = v if isinstance(v, list) else [v]
             refs = [self.value(x, body.env, body.doc, p + (j,) if isinstance(v, list) else p, body, "inputs")
                     for j, x in enumerate(items)]
@@ -260,14 +270,15 @@ class BlockChecker(Expander):
         elif ident is not None:
             body.ids.names[ident] = inner
 
-    def layer(self, op: str, arg: Any, extra: dict, body: _Body, path: tuple, kpath: tuple) -> None:
+    def layer(self, call: LayerCall, body: _Body) -> None:
+        op, kpath = call.op, call.key_path
         defn = registry.REGISTRY[op]
         self.check_layer_type(op, body, kpath)
-        args, own = self.split_args(arg, extra, defn.positional, body, kpath, op)
-        ident, count, failed = self.own(own, body)
+        self.check_body_problem(call, body)
+        ident, count, failed = self.own(call.own, body)
         values: dict[str, Any] = {}
         unknown: set[str] = set()
-        for k, (v, p) in args.items():
+        for k, v, p in call.args:
             value = self.value(v, body.env, body.doc, p, body, f"{op}.{k}")
             if value is UNKNOWN:
                 unknown.add(k)
@@ -282,7 +293,7 @@ class BlockChecker(Expander):
         try:
             defn.params.model_validate(values)
         except pydantic.ValidationError as e:
-            self.argument_errors(e, op, arg, body, kpath, keep)
+            self.argument_errors(e, op, call.body, body, kpath, keep)
         if count is not None:
             try:
                 self.check_arity(op, count, body, kpath)
@@ -290,15 +301,17 @@ class BlockChecker(Expander):
                 failed = True
         self.define(ident, _Ids(open=True) if failed else None, body)
 
-    def call(self, block: str, arg: Any, extra: dict, body: _Body, path: tuple, kpath: tuple) -> None:
+    def call(self, call: BlockCall, body: _Body) -> None:
+        block, kpath = call.block, call.key_path
         loc = self.spec.blocks[block]
         bdef: BlockDef = loc.value
         doc = body.doc
         self.check_recursion(block, self.active, body, kpath)
-        args, own = self.split_args(arg, extra, None, body, kpath, f"block '{block}'")
-        ident, count, failed = self.own(own, body)
+        self.check_body_problem(call, body)
+        ident, count, failed = self.own(call.own, body)
         strange = False
-        for k, (v, p) in args.items():
+        args = {k for k, _, _ in call.args}
+        for k, v, p in call.args:
             if k not in bdef.params:
                 self.unknown_param(block, bdef, k, doc, p, body)
                 strange = True
@@ -335,9 +348,9 @@ class BlockChecker(Expander):
                 self.unknown_ref(ref, k, list(table.names if table else {}), body, path)
             table = table.names[part]
 
-    def loop(self, entry: dict, body: _Body, path: tuple) -> None:
-        rep = self.loop_entry(entry, body, path)
-        keys = (("repeat", rep.repeat), ("start", rep.start)) if rep.repeat is not None else (("in", rep.in_),)
+    def loop(self, loop: Repeat | ForLoop, body: _Body) -> None:
+        path = loop.path
+        keys = (("repeat", loop.count), ("start", loop.start)) if isinstance(loop, Repeat) else (("in", loop.values),)
         empty = False
         for key, v in keys:
             value = self.value(v, body.env, body.doc, path + (key,), body, key)
@@ -349,31 +362,24 @@ class BlockChecker(Expander):
                 empty = empty or key in ("repeat", "in") and not value
         if empty:  # never expanded
             return
-        saved = body.env
-        body.env = {**saved, (rep.var if rep.repeat is not None else rep.for_): UNKNOWN}
-        try:
-            self.entries(rep.layers, body, path + ("layers",))
-        finally:
-            body.env = saved
+        self.entries(loop.body, body.inner({**body.env, loop.var: UNKNOWN}))
 
-    def conditional(self, entry: dict, body: _Body, path: tuple) -> None:
-        cond = self.validate_entry(IfEntry, entry, body, path)
-        value = self.value(cond.if_, body.env, body.doc, path + ("if",), body, "if")
+    def conditional(self, cond: Conditional, body: _Body) -> None:
+        path = cond.path
+        value = self.value(cond.cond, body.env, body.doc, path + ("if",), body, "if")
         if value is not UNKNOWN:
             try:
                 self.check_control("if", value, body, path)
             except _Skip:
                 value = UNKNOWN
-        before = body.ids
-        branches = [(cond.layers, "layers", value is not False), (cond.else_, "else", value is not True)]
         tables = []
-        for entries, key, reachable in branches:
-            body.ids = before.copy()
+        for entries, reachable in ((cond.then, value is not False), (cond.otherwise, value is not True)):
+            branch = body.inner(body.env, body.ids.copy())
             if entries is not None and reachable:
-                self.entries(entries, body, path + (key,))
-            tables.append(body.ids)
-        body.ids = tables[0]
-        body.ids.merge(tables[1])
+                self.entries(entries, branch)
+            tables.append(branch.ids)
+        tables[0].merge(tables[1])
+        body.ids.names, body.ids.open = tables[0].names, tables[0].open  # in place: a loop's body shares its table
 
 
 def _names(tree: Node) -> Iterator[Var | Call]:
@@ -401,7 +407,7 @@ def uncalled_blocks(spec: ResolvedSpec, graph: Graph | None) -> list[str]:
     if graph is not None:
         used = {b.block for b in graph.blocks}
     elif spec.model is not None:
-        used = set(_with_dependencies(sorted(_called_blocks(spec.model.value.layers, spec.blocks)), spec.blocks))
+        used = set(_with_dependencies(sorted(called_blocks(spec.model.value.layers, spec.blocks)), spec.blocks))
     else:
         used = set()
     return [b for b in spec.blocks if b not in used]

@@ -1,27 +1,44 @@
-"""Expansion: bind parameters, unroll repeats, call blocks, resolve references and names -> a flat ir.Graph.
+"""Expansion: bind parameters, unroll loops, call blocks, resolve references and names -> a flat ir.Graph.
+
+:func:`expand` runs three passes, in this order:
+
+1. **entries** (:class:`Expander`): each ``layers:`` list is read once into typed entries (entries.py) and expanded
+   by dispatching on their type, in a :class:`Scope` (the names visible, the ids defined so far, the block
+   instance, the chain of calls); a block call or a loop iteration gets its own scope from :meth:`Scope.inner`.
+   The result is one draft per layer, in graph order.
+2. **naming** (:func:`assign_names`): Keras's automatic names for the layers without an explicit one.
+3. **unused outputs** (:func:`unused_outputs`): a layer whose output reaches no model output is E403.
 
 Errors are collected, not raised one by one: an entry that fails is "poisoned" and whatever reads its output is
-skipped quietly, so one mistake gives one message. Expansion is bounded (``MAX_LAYERS``, ``MAX_BLOCK_DEPTH``) and
-recursive blocks are reported with the chain of calls that led to them.
+skipped quietly, so one mistake gives one message. Expansion is bounded (``MAX_LAYERS``, ``MAX_STEPS``,
+``MAX_BLOCK_DEPTH``) and recursive blocks are reported with the chain of calls that led to them. Its cost is linear
+in the work done: a loop body is read once, identical layer arguments are validated once, and binding a name never
+copies more than a few names of an environment.
 """
 
 from __future__ import annotations
 
+import gc
 import re
+from collections import ChainMap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import pydantic
 
 from . import layers as registry
 from .diagnostics import Collector, CompileError, Diagnostic, Frame, did_you_mean
-from .expressions import ExprError, evaluate_data, evaluate_string, type_name
+from .entries import (
+    IDENT, NO_OWN_KEYS, RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat,
+    classify_body, literal_id,
+)
+from .expressions import ExprError, evaluate_data, type_name
 from .ir import BlockInstance, Graph, Node
-from .load import Located, ResolvedSpec
+from .load import Located, ResolvedSpec, pydantic_diagnostics
 from .parse import Document
 from .source import Span
-from .spec import IDENT, RESERVED_KEYS, BlockDef, IfEntry, ModelDef, ParamDecl, RepeatEntry
-from .validation import pydantic_diagnostics
+from .spec import BlockDef, ModelDef, ParamDecl
 
 #: Most layers a spec may expand to.
 MAX_LAYERS = 50_000
@@ -32,76 +49,173 @@ MAX_STEPS = 200_000
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 _IDENT_RE = re.compile(IDENT)
-POISON = "<error>"
+#: The node of an entry that failed (its error is reported): whatever reads it is skipped quietly.
+POISON = -1
+
+#: Environments of up to this many names are copied when a name is bound; larger ones are layered, so that binding
+#: a loop variable or entering a block costs the same however many parameters a spec declares.
+_COPIED_ENV = 32
 
 
 class _Abort(Exception):
     """Stops expansion when a hard limit is reached (the diagnostic is already recorded)."""
 
 
-@dataclass
+class _Skip(Exception):
+    """Abandons the current entry (its error is recorded); later entries go on."""
+
+
+@dataclass(slots=True)
 class Handle:
     """What an id refers to: a node's output, and for a block instance the ids inside it (for taps)."""
 
-    node: str
+    node: int
     inner: Optional[dict[str, "Handle"]] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
+    """A layer as expansion makes it: a node of the graph before the naming pass."""
+
     op: str
     params: Any
-    inputs: tuple[str, ...]
+    inputs: tuple[int, ...]
     scope: tuple[str, ...]
     span: Optional[Span]
     chain: tuple[Frame, ...]
     name: Optional[str]
-    name_span: Optional[Span]
     trainable: bool
 
 
-@dataclass
-class _Ctx:
-    env: dict[str, Any]
-    ids: dict[str, Handle]
-    prev: Optional[str]
+@dataclass(frozen=True, slots=True)
+class _Instance:
+    """A block instance as expansion makes it (its inputs and output are draft indexes)."""
+
     scope: tuple[str, ...]
-    chain: tuple[Frame, ...]
-    stack: tuple[str, ...]
+    block: str
+    span: Optional[Span]
+    inputs: tuple[int, ...]
+    output: int
+
+
+@dataclass(slots=True)
+class Flow:
+    """The wiring of one body as it is expanded: what each id refers to, and the output of the latest entry
+    (``prev``: None before the first). A loop iteration shares its body's flow; a block call has its own."""
+
+    ids: dict[str, Handle]
+    prev: Optional[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where entries are expanded.
+
+    Attributes:
+        env: the names expressions see (spec and block parameters, ``name``, loop variables); never changed.
+        flow: the ids and the previous entry (shared by the iterations of a loop).
+        doc: the document the entries are written in.
+        instance: the block instances the entries sit in, outermost first (the scope of their layers).
+        chain: the block calls that led here, outermost first (for diagnostics).
+        stack: the blocks being expanded (for recursion).
+        trainable: False inside a call with ``trainable: false``.
+    """
+
+    env: Mapping[str, Any]
+    flow: Flow
     doc: Document
+    instance: tuple[str, ...] = ()
+    chain: tuple[Frame, ...] = ()
+    stack: tuple[str, ...] = ()
     trainable: bool = True
+
+    def inner(self, env: Mapping[str, Any], call: Optional[Frame] = None, doc: Optional[Document] = None,
+              flow: Optional[Flow] = None, trainable: bool = True) -> "Scope":
+        """The scope of a loop iteration (``env`` only: the same ids, previous entry and instance), or with
+        ``call`` that of a block's body: the block's document, its own flow, one instance and call deeper."""
+        if call is None:
+            return Scope(env, self.flow, self.doc, self.instance, self.chain, self.stack, self.trainable)
+        assert doc is not None and flow is not None
+        return Scope(env, flow, doc, self.instance + (call.instance,), self.chain + (call,),
+                     self.stack + (call.block,), trainable)
+
+
+def bind(env: Mapping[str, Any], names: dict[str, Any]) -> Mapping[str, Any]:
+    """``env`` with ``names`` bound over it (``env`` itself is left as it is). Iterating it gives ``env``'s names,
+    then the new ones, as ``{**env, **names}`` would."""
+    if isinstance(env, dict) and len(env) <= _COPIED_ENV:
+        return {**env, **names}
+    return ChainMap(names, *env.maps) if isinstance(env, ChainMap) else ChainMap(names, env)
+
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """archc's keys of a call, evaluated and checked: its id, its input references, its name (and where that is
+    written) and its trainable flag; None for each key not given."""
+
+    ident: Optional[str] = None
+    inputs: Optional[list[str]] = None
+    name: Optional[str] = None
+    name_span: Optional[Span] = None
+    trainable: Optional[bool] = None
+
+
+_NO_OWN = Own()
+
+
+@dataclass
+class Expansion:
+    """What the entries pass makes: the layer drafts in graph order, the inputs, the outputs and the block
+    instances (as draft indexes)."""
+
+    name: str
+    drafts: list[_Draft]
+    inputs: list[int]
+    outputs: list[int]
+    instances: list[_Instance]
 
 
 @dataclass
 class Expander:
-    """Turns a resolved spec into an IR graph. Use :func:`expand`."""
+    """The entries pass: turns a resolved spec into layer drafts. Use :func:`expand`."""
 
     spec: ResolvedSpec
     overrides: dict[str, Any] = field(default_factory=dict)
     diags: Collector = field(default_factory=Collector)
-    drafts: dict[str, _Draft] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    instances: list[BlockInstance] = field(default_factory=list)
+    drafts: list[_Draft] = field(default_factory=list)
+    instances: list[_Instance] = field(default_factory=list)
     instance_names: dict[tuple[str, ...], Span | None] = field(default_factory=dict)
     block_counts: dict[str, int] = field(default_factory=dict)
     block_decls: dict[str, dict[str, Located]] = field(default_factory=dict)
+    bodies: dict[str, Body] = field(default_factory=dict)
+    params_cache: dict[tuple, Any] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)
     claimed: dict[str, Span | None] = field(default_factory=dict)
     steps: int = 0
 
     # -- diagnostics -------------------------------------------------------------------------------------------
-    def error(self, code: str, message: str, span: Span | None, ctx: _Ctx | None = None, path: tuple = (),
+    def error(self, code: str, message: str, span: Span | None, ctx: Any = None, path: tuple = (),
               hint: str | None = None) -> None:
         self.diags.add(code, message, span, chain=ctx.chain if ctx else (), path=path, hint=hint)
 
-    def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> None:
+    def relay(self, diags: Iterable[Diagnostic], ctx: Any) -> None:
+        """Records diagnostics made without a chain of block calls (pydantic's, or those of an entry read by
+        entries.py) with the chain of ``ctx``."""
+        chain = ctx.chain if ctx is not None else ()
+        for d in diags:
+            self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, chain, d.hint))
+
+    def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: Any, what: str = "") -> None:
         self.error(e.code, (what + ": " if what else "") + e.message, expr_span(e, doc, path), ctx, path, e.hint)
         if e.fatal:  # the spec's work budget is spent: nothing more can be evaluated
             raise _Abort()
 
     # -- values ------------------------------------------------------------------------------------------------
-    def evaluate(self, value: Any, env: dict, doc: Document, path: tuple, ctx: _Ctx | None, what: str = "") -> Any:
+    def evaluate(self, value: Any, env: Mapping[str, Any], doc: Document, path: tuple, ctx: Any, what: str = ""
+                 ) -> Any:
         """Evaluates the expressions inside ``value``; on error records it and raises _Skip."""
+        if value is None or isinstance(value, (int, float)):  # bool is an int: plain values need no evaluation
+            return value
         try:
             if isinstance(value, dict):
                 return {k: self.evaluate(v, env, doc, path + (k,), ctx, what) for k, v in value.items()}
@@ -114,12 +228,12 @@ class Expander:
 
     # -- parameters --------------------------------------------------------------------------------------------
     def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document | None, tuple]],
-                    env: dict, ctx: _Ctx | None, owner: str, call_span: Span | None) -> dict[str, Any]:
+                    env: Mapping[str, Any], ctx: Any, owner: str, call_span: Span | None) -> dict[str, Any]:
         """Binds declared parameters to given values (already evaluated) or defaults; checks types. Linear in
         the number of parameters: a default sees ``env`` and the parameters bound before it."""
         self.count_steps(len(decls), call_span, ctx, ())
         out: dict[str, Any] = {}
-        scope: dict[str, Any] | None = None  # env with the parameters bound so far, made when a default needs it
+        scope: Mapping[str, Any] | None = None  # env under the parameters bound so far, made when a default needs it
         for name, loc in decls.items():
             decl: ParamDecl = loc.value
             if name in given:
@@ -130,7 +244,7 @@ class Expander:
             else:
                 vdoc, vpath = loc.doc, loc.path + ("default",)
                 if scope is None:
-                    scope = {**env, **out}
+                    scope = ChainMap(out, env)
                 value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'")
             problem = check_type(value, decl)
             if problem and vdoc is None:  # the value came from the command line
@@ -140,11 +254,9 @@ class Expander:
                 self.error("E310", f"{owner} parameter '{name}' {problem}", vdoc.span(vpath), ctx, vpath)
                 raise _Skip()
             out[name] = value
-            if scope is not None:
-                scope[name] = value
         return out
 
-    def missing_param(self, owner: str, name: str, loc: Located, ctx: _Ctx | None, call_span: Span | None) -> None:
+    def missing_param(self, owner: str, name: str, loc: Located, ctx: Any, call_span: Span | None) -> None:
         """Reports a required parameter that was not given (at the call; for the spec's own, at its declaration)."""
         decl: ParamDecl = loc.value
         top = ctx is None  # a parameter of the spec itself: only --set can give it
@@ -152,121 +264,90 @@ class Expander:
                    loc.span(key=True) if top else call_span, ctx,
                    hint=f"give it with --set {name}=<{decl.type}>" if top else f"add {name}: <{decl.type}>")
 
-    def unknown_param(self, block: str, bdef: BlockDef, key: str, doc: Document, path: tuple, ctx: _Ctx) -> None:
+    def unknown_param(self, block: str, bdef: BlockDef, key: str, doc: Document, path: tuple, ctx: Any) -> None:
         """Reports an argument of a block call that the block does not declare."""
         self.error("E310", f"block '{block}' has no parameter '{key}'", doc.span(path, key=True), ctx, path,
                    hint=did_you_mean(key, [*bdef.params, *RESERVED_KEYS]) or
                    (f"its parameters: {', '.join(bdef.params)}" if bdef.params else "it takes no parameters"))
 
-    def count_steps(self, n: int, span: Span | None, ctx: _Ctx | None, path: tuple) -> None:
+    def count_steps(self, n: int, span: Span | None, ctx: Any, path: tuple) -> None:
         """Counts ``n`` steps of expansion work (an entry, a loop iteration, a parameter bound); past MAX_STEPS
         the expansion ends with E312."""
         self.steps += n
         if self.steps > MAX_STEPS:
-            self.error("E312", f"expanding the spec takes more than {MAX_STEPS} steps (entries, loop iterations and "
-                               f"block parameters bound included)", span, ctx, path,
-                       hint="check repeat counts, loops and block sizes; the limit protects the compiler from "
-                            "runaway specs")
-            raise _Abort()
+            self.too_many_steps(span, ctx, path)
+
+    def too_many_steps(self, span: Span | None, ctx: Any, path: tuple) -> None:
+        self.error("E312", f"expanding the spec takes more than {MAX_STEPS} steps (entries, loop iterations and "
+                           f"block parameters bound included)", span, ctx, path,
+                   hint="check repeat counts, loops and block sizes; the limit protects the compiler from "
+                        "runaway specs")
+        raise _Abort()
 
     # -- entries -----------------------------------------------------------------------------------------------
-    def expand_entries(self, entries: list, ctx: _Ctx, base: tuple) -> None:
-        for i, entry in enumerate(entries):
-            path = base + (i,)
-            self.count_steps(1, ctx.doc.span(path), ctx, path)
-            try:
-                self.expand_entry(entry, ctx, path)
-            except _Skip:
-                ctx.prev = POISON
-                ident = _literal_id(entry)
-                if ident:
-                    ctx.ids[ident] = Handle(POISON)
-
-    def expand_entry(self, entry: Any, ctx: _Ctx, path: tuple) -> None:
-        if isinstance(entry, dict) and ("repeat" in entry or "for" in entry):
-            return self.expand_repeat(entry, ctx, path)
-        if isinstance(entry, dict) and "if" in entry:
-            return self.expand_if(entry, ctx, path)
-        kind, body, extra, kpath = self.entry_parts(entry, ctx, path)
-        if kind in registry.REGISTRY:
-            return self.expand_layer(kind, body, extra, ctx, path, kpath)
-        if kind in self.spec.blocks:
-            return self.expand_call(kind, body, extra, ctx, path, kpath)
-        self.unknown_type(kind, ctx, kpath)
-
-    def entry_parts(self, entry: Any, ctx: _Ctx, path: tuple) -> tuple[str, Any, dict, tuple]:
-        """Splits a layer or block entry (not a loop or conditional) into its type, its body, its archc keys written
-        beside the type, and the path of its type key."""
-        doc = ctx.doc
-        if isinstance(entry, str):
-            kind, body, extra = entry, None, {}
-        elif isinstance(entry, dict):
-            keys = [k for k in entry if k not in RESERVED_KEYS]
-            if len(keys) != 1:
-                what = "no layer or block name" if not keys else f"several: {', '.join(keys)}"
-                self.error("E201", f"an entry names one layer or block type as its key; found {what}",
-                           doc.span(path), ctx, path,
-                           hint="write '- Conv2D: {filters: 64}'; a second key is usually a missing indentation")
-                raise _Skip()
-            kind = keys[0]
-            body = entry[kind]
-            extra = {k: entry[k] for k in entry if k in RESERVED_KEYS}
-        else:
-            self.error("E201", f"an entry must be a layer or block name or a one-key mapping. Received: "
-                               f"{type_name(entry)} {entry!r}"[:200], doc.span(path), ctx, path)
-            raise _Skip()
-        return kind, body, extra, path + (kind,) if isinstance(entry, dict) else path
-
-    def unknown_type(self, kind: str, ctx: _Ctx, kpath: tuple) -> None:
-        """Reports an entry whose type is neither a layer nor a block, and abandons it."""
-        choices = [*registry.REGISTRY, *self.spec.blocks]
-        self.error("E203", f"unknown layer or block type '{kind}'", ctx.doc.span(kpath, key=True), ctx, kpath,
-                   hint=did_you_mean(kind, choices) or "run `archc layers` for the layer types")
-        raise _Skip()
-
-    def split_args(self, body: Any, extra: dict, positional: str | None, ctx: _Ctx, kpath: tuple, what: str
-                   ) -> tuple[dict[str, tuple[Any, tuple]], dict[str, tuple[Any, tuple]]]:
-        """Splits an entry's arguments into (arguments, archc keys), each value with its path."""
-        args: dict[str, tuple[Any, tuple]] = {}
-        own: dict[str, tuple[Any, tuple]] = {}
+    def body_of(self, block: str) -> Body:
+        """The body of ``block``, read into typed entries once."""
+        body = self.bodies.get(block)
         if body is None:
-            pass
-        elif isinstance(body, dict):
-            for k, v in body.items():
-                (own if k in RESERVED_KEYS else args)[k] = (v, kpath + (k,))
-        elif positional is not None:
-            args[positional] = (body, kpath)
-        else:
-            self.error("E201", f"{what} takes a mapping of arguments. Received: {type_name(body)} {body!r}"[:200],
-                       ctx.doc.span(kpath), ctx, kpath)
+            loc = self.spec.blocks[block]
+            body = self.bodies[block] = self.read_body(loc.value.layers, loc.doc, loc.path + ("layers",))
+        return body
+
+    def read_body(self, entries: Any, doc: Document, path: tuple) -> Body:
+        return classify_body(entries, doc, path, registry.REGISTRY, self.spec.blocks)
+
+    def expand_body(self, body: Body, scope: Scope) -> None:
+        flow = scope.flow
+        for entry in body.entries:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                self.too_many_steps(scope.doc.span(entry.path), scope, entry.path)
+            try:
+                self.expand_entry(entry, scope)
+            except _Skip:
+                flow.prev = POISON
+                ident = literal_id(entry.raw)
+                if ident:
+                    flow.ids[ident] = Handle(POISON)
+
+    def expand_entry(self, entry: Any, scope: Scope) -> None:
+        """Expands one typed entry (see entries.py) in ``scope``."""
+        match entry:
+            case LayerCall():
+                self.expand_layer(entry, scope)
+            case BlockCall():
+                self.expand_call(entry, scope)
+            case Repeat():
+                self.expand_repeat(entry, scope)
+            case ForLoop():
+                self.expand_for(entry, scope)
+            case Conditional():
+                self.expand_if(entry, scope)
+            case Invalid():
+                self.relay(entry.problems, scope)
+                raise _Skip()
+
+    def check_body_problem(self, call: LayerCall | BlockCall, ctx: Any) -> None:
+        """A call whose body cannot be read as arguments is reported (after the checks of its type) and abandoned."""
+        if call.problem is not None:
+            self.relay((call.problem,), ctx)
             raise _Skip()
-        path = kpath[:-1]
-        for k, v in extra.items():
-            own[k] = (v, path + (k,))
-        return args, own
 
-    def own_keys(self, own: dict, ctx: _Ctx) -> tuple[Optional[str], Optional[list[str]], Optional[str],
-                                                       Optional[Span], Optional[bool]]:
-        """Evaluates the archc keys of an entry: id, inputs, name, trainable."""
-        doc = ctx.doc
-        ident = inputs = name = trainable = None
-        name_span = None
-        if "id" in own:
-            v, p = own["id"]
-            ident = self.check_own("id", self.evaluate(v, ctx.env, doc, p, ctx, "id"), ctx, p)
-        if "inputs" in own:
-            v, p = own["inputs"]
-            inputs = self.check_own("inputs", self.evaluate(v, ctx.env, doc, p, ctx, "inputs"), ctx, p)
-        if "name" in own:
-            v, p = own["name"]
-            name = self.check_own("name", self.evaluate(v, ctx.env, doc, p, ctx, "name"), ctx, p)
-            name_span = doc.span(p)
-        if "trainable" in own:
-            v, p = own["trainable"]
-            trainable = self.check_own("trainable", self.evaluate(v, ctx.env, doc, p, ctx, "trainable"), ctx, p)
-        return ident, inputs, name, name_span, trainable
+    def own_keys(self, own: OwnKeys, ctx: Any) -> Own:
+        """Evaluates and checks the archc keys of an entry: id, inputs, name, trainable (in that order)."""
+        if own is NO_OWN_KEYS:
+            return _NO_OWN
+        doc, env = ctx.doc, ctx.env
+        values: dict[str, Any] = {}
+        for key in RESERVED_KEYS:
+            raw = getattr(own, key)
+            if raw is not None:
+                v, p = raw
+                values[key] = self.check_own(key, self.evaluate(v, env, doc, p, ctx, key), ctx, p)
+        return Own(values.get("id"), values.get("inputs"), values.get("name"),
+                   doc.span(own.name[1]) if own.name is not None else None, values.get("trainable"))
 
-    def check_own(self, key: str, value: Any, ctx: _Ctx, p: tuple) -> Any:
+    def check_own(self, key: str, value: Any, ctx: Any, p: tuple) -> Any:
         """Checks the evaluated value of an archc key (id, inputs, name, trainable); ``inputs`` becomes a list."""
         doc = ctx.doc
         if key == "id" and (not isinstance(value, str) or not _IDENT_RE.match(value)):
@@ -288,30 +369,27 @@ class Expander:
             raise _Skip()
         return value
 
-    def resolve_inputs(self, refs: Optional[list[str]], ctx: _Ctx, path: tuple) -> list[str]:
+    # -- references --------------------------------------------------------------------------------------------
+    def resolve_inputs(self, refs: Optional[list[str]], scope: Scope, path: tuple) -> list[int]:
         if refs is None:
-            if ctx.prev is None:
-                return []
-            return [ctx.prev]
-        out = []
-        for j, ref in enumerate(refs):
-            node = self.resolve_ref(ref, ctx, path + (j,))
-            out.append(node)
-        return out
+            prev = scope.flow.prev
+            return [] if prev is None else [prev]
+        return [self.resolve_ref(ref, scope, path + (j,)) for j, ref in enumerate(refs)]
 
-    def resolve_ref(self, ref: Any, ctx: _Ctx, path: tuple) -> str:
-        self.check_ref_type(ref, ctx, path)
+    def resolve_ref(self, ref: Any, scope: Scope, path: tuple) -> int:
+        self.check_ref_type(ref, scope, path)
         if ref == "_":
-            if ctx.prev is None:
-                self.error("E320", "'_' (the previous entry) has nothing before it here", ctx.doc.span(path), ctx, path)
+            if scope.flow.prev is None:
+                self.error("E320", "'_' (the previous entry) has nothing before it here", scope.doc.span(path),
+                           scope, path)
                 raise _Skip()
-            return ctx.prev
+            return scope.flow.prev
         parts = ref.split(".")
-        table = ctx.ids
+        table: Optional[dict[str, Handle]] = scope.flow.ids
         handle: Optional[Handle] = None
         for k, part in enumerate(parts):
             if table is None or part not in table:
-                self.unknown_ref(ref, k, list(table or {}), ctx, path)
+                self.unknown_ref(ref, k, list(table or {}), scope, path)
             handle = table[part]
             if handle.node == POISON and handle.inner is None:  # its entry failed and was reported already
                 return POISON
@@ -339,8 +417,10 @@ class Expander:
         self.error("E320", f"unknown reference '{ref}'{where}", ctx.doc.span(path), ctx, path, hint=hint)
         raise _Skip()
 
-    def claim_name(self, name: str, span: Span | None, ctx: _Ctx | None) -> None:
-        """Records an explicit layer name; a second use is an error (reported even if the layer itself failed)."""
+    # -- names given in the spec -------------------------------------------------------------------------------
+    def claim_name(self, name: str, span: Span | None, ctx: Any) -> None:
+        """Records an explicit layer name; a second use is an error (reported even if the layer itself failed),
+        and abandons the entry like any invalid key, so that what reads it stays quiet."""
         first = self.claimed.get(name)
         if first is not None:
             self.diags.items.append(Diagnostic(
@@ -350,50 +430,75 @@ class Expander:
             raise _Skip()
         self.claimed[name] = span
 
-    def add_node(self, draft: _Draft) -> str:
-        if len(self.order) >= MAX_LAYERS:
+    def instance_name(self, block: str, name: Optional[str], outer: tuple[str, ...]) -> str:
+        """A block instance's name: the one given, else ``block_N`` with the next N free among its siblings."""
+        if name is not None:
+            return name
+        n = self.block_counts.get(block, 0) + 1
+        instance = f"{block}_{n}"
+        while outer + (instance,) in self.instance_names:
+            n += 1
+            instance = f"{block}_{n}"
+        self.block_counts[block] = n
+        return instance
+
+    # -- layers ------------------------------------------------------------------------------------------------
+    def add_node(self, draft: _Draft) -> int:
+        if len(self.drafts) >= MAX_LAYERS:
             self.error("E312", f"the spec expands to more than {MAX_LAYERS} layers", draft.span, None,
                        hint="check repeat counts; the limit protects the compiler from runaway specs")
             raise _Abort()
-        key = f"#{len(self.order)}"
-        self.drafts[key] = draft
-        self.order.append(key)
-        return key
+        self.drafts.append(draft)
+        return len(self.drafts) - 1
 
-    def expand_layer(self, op: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
+    def expand_layer(self, call: LayerCall, scope: Scope) -> None:
+        op, kpath, doc = call.op, call.key_path, scope.doc
         defn = registry.REGISTRY[op]
-        doc = ctx.doc
-        self.check_layer_type(op, ctx, kpath)
-        args, own = self.split_args(body, extra, defn.positional, ctx, kpath, op)
-        ident, refs, name, name_span, trainable = self.own_keys(own, ctx)
+        self.check_layer_type(op, scope, kpath)
+        self.check_body_problem(call, scope)
+        own = self.own_keys(call.own, scope)
         values: dict[str, Any] = {}
         failed = False
-        for k, (v, p) in args.items():
+        for k, v, p in call.args:
             try:
-                values[k] = self.evaluate(v, ctx.env, doc, p, ctx, f"{op}.{k}")
+                values[k] = self.evaluate(v, scope.env, doc, p, scope, f"{op}.{k}")
             except _Skip:
                 failed = True
         if failed:
             raise _Skip()
-        try:
-            params = defn.params.model_validate(values)
-        except pydantic.ValidationError as e:
-            self.argument_errors(e, op, body, ctx, kpath)
-            raise _Skip()
-        inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
-        self.check_arity(op, len(inputs), ctx, kpath)
-        if name is not None:
-            self.claim_name(name, name_span, ctx)
+        params = self.layer_params(defn, values, call, scope)
+        inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
+                                     else call.path)
+        self.check_arity(op, len(inputs), scope, kpath)
+        if own.name is not None:
+            self.claim_name(own.name, own.name_span, scope)
+        flow = scope.flow
         if POISON in inputs:
-            ctx.prev = POISON
-            if ident:
-                ctx.ids[ident] = Handle(POISON)
+            flow.prev = POISON
+            if own.ident:
+                flow.ids[own.ident] = Handle(POISON)
             return
-        key = self.add_node(_Draft(op, params, tuple(inputs), ctx.scope, doc.span(kpath, key=True), ctx.chain, name,
-                                   name_span, ctx.trainable if trainable is None else trainable and ctx.trainable))
-        ctx.prev = key
-        if ident:
-            ctx.ids[ident] = Handle(key)
+        trainable = scope.trainable if own.trainable is None else own.trainable and scope.trainable
+        key = self.add_node(_Draft(op, params, tuple(inputs), scope.instance, doc.span(kpath, key=True), scope.chain,
+                                   own.name, trainable))
+        flow.prev = key
+        if own.ident:
+            flow.ids[own.ident] = Handle(key)
+
+    def layer_params(self, defn: Any, values: dict[str, Any], call: LayerCall, ctx: Any) -> Any:
+        """The layer's validated arguments. The same arguments give the same (immutable) parameters, so they are
+        validated once per spec."""
+        key = _frozen_args(defn.op, values)
+        params = self.params_cache.get(key) if key is not None else None
+        if params is None:
+            try:
+                params = defn.params.model_validate(values)
+            except pydantic.ValidationError as e:
+                self.argument_errors(e, defn.op, call.body, ctx, call.key_path)
+                raise _Skip() from None
+            if key is not None:
+                self.params_cache[key] = params
+        return params
 
     def check_layer_type(self, op: str, ctx: Any, kpath: tuple) -> None:
         """``Input`` is the one layer type that is not an entry."""
@@ -408,6 +513,7 @@ class Expander:
         place inside the arguments, starting with the argument's name)."""
         doc = ctx.doc
         base = kpath if isinstance(body, dict) or body is None else kpath[:-1]
+        out = []
         for d in pydantic_diagnostics(e, doc, base, registry.REGISTRY[op].params):
             if keep is not None and not keep(d.code, d.path[len(base):]):
                 continue
@@ -416,7 +522,8 @@ class Expander:
             span, dpath = d.span, d.path
             if d.code == "E201" and not isinstance(body, dict):  # the shorthand value: `Dense: 0`
                 span, dpath = doc.span(kpath), kpath
-            self.diags.items.append(Diagnostic(d.code, msg, span, dpath, ctx.chain, d.hint))
+            out.append(Diagnostic(d.code, msg, span, dpath, (), d.hint))
+        self.relay(out, ctx)
 
     def check_arity(self, op: str, n: int, ctx: Any, kpath: tuple) -> None:
         """Checks that a layer gets as many inputs as it takes."""
@@ -428,26 +535,27 @@ class Expander:
                        if lo > 1 else None)
             raise _Skip()
 
-    def expand_call(self, block: str, body: Any, extra: dict, ctx: _Ctx, path: tuple, kpath: tuple) -> None:
+    # -- block calls -------------------------------------------------------------------------------------------
+    def expand_call(self, call: BlockCall, scope: Scope) -> None:
+        block, kpath, doc = call.block, call.key_path, scope.doc
         loc = self.spec.blocks[block]
         bdef: BlockDef = loc.value
-        doc = ctx.doc
         span = doc.span(kpath, key=True)
-        self.check_recursion(block, ctx.stack, ctx, kpath)
-        if len(ctx.stack) >= MAX_BLOCK_DEPTH:
-            self.error("E312", f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", span, ctx, kpath)
+        self.check_recursion(block, scope.stack, scope, kpath)
+        if len(scope.stack) >= MAX_BLOCK_DEPTH:
+            self.error("E312", f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", span, scope, kpath)
             raise _Skip()
-        args, own = self.split_args(body, extra, None, ctx, kpath, f"block '{block}'")
-        ident, refs, name, name_span, trainable = self.own_keys(own, ctx)
-        given: dict[str, tuple[Any, Document, tuple]] = {}
+        self.check_body_problem(call, scope)
+        own = self.own_keys(call.own, scope)
+        given: dict[str, tuple[Any, Document | None, tuple]] = {}
         failed = False
-        for k, (v, p) in args.items():
+        for k, v, p in call.args:
             if k not in bdef.params:
-                self.unknown_param(block, bdef, k, doc, p, ctx)
+                self.unknown_param(block, bdef, k, doc, p, scope)
                 failed = True
                 continue
             try:
-                given[k] = (self.evaluate(v, ctx.env, doc, p, ctx, f"{block}.{k}"), doc, p)
+                given[k] = (self.evaluate(v, scope.env, doc, p, scope, f"{block}.{k}"), doc, p)
             except _Skip:
                 failed = True
         if failed:
@@ -456,44 +564,37 @@ class Expander:
         if decls is None:
             decls = self.block_decls[block] = {k: Located(d, loc.doc, loc.path + ("params", k))
                                                for k, d in bdef.params.items()}
-        bound = self.bind_params(decls, given, dict(self.globals), ctx, f"block '{block}'", span)
-        inputs = self.resolve_inputs(refs, ctx, kpath[:-1] + ("inputs",) if refs is not None else path)
-        self.check_block_inputs(block, bdef, len(inputs), ctx, kpath)
-        if name is None:
-            n = self.block_counts.get(block, 0) + 1
-            self.block_counts[block] = n
-            instance = f"{block}_{n}"
-            while ctx.scope + (instance,) in self.instance_names:
-                n += 1
-                self.block_counts[block] = n
-                instance = f"{block}_{n}"
-        else:
-            instance = name
-        scope = ctx.scope + (instance,)
-        if scope in self.instance_names:
-            first = self.instance_names[scope]
+        bound = self.bind_params(decls, given, self.globals, scope, f"block '{block}'", span)
+        inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
+                                     else call.path)
+        self.check_block_inputs(block, bdef, len(inputs), scope, kpath)
+        instance = self.instance_name(block, own.name, scope.instance)
+        where = scope.instance + (instance,)
+        if where in self.instance_names:
+            first = self.instance_names[where]
             self.error("E321", f"block instance name '{instance}' is used twice" + (f" (first at {first})" if first
-                                                                                   else ""), name_span or span, ctx)
+                                                                                   else ""), own.name_span or span,
+                       scope)
             raise _Skip()
-        self.instance_names[scope] = span
-        env = {**self.globals, **bound, "name": instance}
-        inner = _Ctx(env=env, ids={n: Handle(i) for n, i in zip(bdef.inputs, inputs)}, prev=inputs[0] if inputs else None,
-                     scope=scope, chain=ctx.chain + (Frame(block, instance, span),), stack=ctx.stack + (block,),
-                     doc=loc.doc, trainable=ctx.trainable if trainable is None else trainable and ctx.trainable)
-        self.expand_entries(bdef.layers, inner, loc.path + ("layers",))
-        out = inner.prev
+        self.instance_names[where] = span
+        env = bind(self.globals, {**bound, "name": instance})
+        flow = Flow({n: Handle(i) for n, i in zip(bdef.inputs, inputs)}, inputs[0] if inputs else None)
+        trainable = scope.trainable if own.trainable is None else own.trainable and scope.trainable
+        inner = scope.inner(env, Frame(block, instance, span), loc.doc, flow, trainable)
+        self.expand_body(self.body_of(block), inner)
+        out = flow.prev
         if bdef.output is not None:
+            opath = loc.path + ("output",)
             try:
-                out = self.resolve_ref(self.evaluate(bdef.output, env, loc.doc, loc.path + ("output",), inner),
-                                       inner, loc.path + ("output",))
+                out = self.resolve_ref(self.evaluate(bdef.output, env, loc.doc, opath, inner), inner, opath)
             except _Skip:
                 out = POISON
         if out is None:  # pragma: no cover (a block has at least one entry)
             out = POISON
-        self.instances.append(BlockInstance(scope, block, span, tuple(inputs), out))
-        ctx.prev = out
-        if ident:
-            ctx.ids[ident] = Handle(out, inner.ids)
+        self.instances.append(_Instance(where, block, span, tuple(inputs), out))
+        scope.flow.prev = out
+        if own.ident:
+            scope.flow.ids[own.ident] = Handle(out, flow.ids)
 
     def check_recursion(self, block: str, stack: tuple[str, ...] | list[str], ctx: Any, kpath: tuple) -> None:
         """A call of ``block`` inside the blocks of ``stack`` (the calls being expanded) is a cycle."""
@@ -510,28 +611,7 @@ class Expander:
                                f"Received: {n}", ctx.doc.span(kpath, key=True), ctx, kpath)
             raise _Skip()
 
-    def validate_entry(self, model: type, entry: dict, ctx: _Ctx, path: tuple) -> Any:
-        """Validates a repeat or conditional entry against its model, recording errors with the block chain."""
-        try:
-            return model.model_validate(entry)
-        except pydantic.ValidationError as e:
-            for d in pydantic_diagnostics(e, ctx.doc, path, model):
-                self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, ctx.chain, d.hint))
-            raise _Skip() from None
-
-    def loop_entry(self, entry: dict, ctx: Any, path: tuple) -> RepeatEntry:
-        """Validates a loop entry: either ``repeat`` or ``for`` with ``in``."""
-        rep = self.validate_entry(RepeatEntry, entry, ctx, path)
-        if (rep.repeat is None) == (rep.for_ is None):
-            self.error("E201", "a loop has either 'repeat: N' or 'for: var' with 'in: [...]'", ctx.doc.span(path), ctx,
-                       path)
-            raise _Skip()
-        if rep.for_ is not None and rep.in_ is None:
-            self.error("E202", "missing required key 'in' (the values of the 'for' variable)", ctx.doc.span(path),
-                       ctx, path)
-            raise _Skip()
-        return rep
-
+    # -- loops and conditionals --------------------------------------------------------------------------------
     def check_control(self, key: str, value: Any, ctx: Any, path: tuple) -> None:
         """Checks the evaluated ``repeat``, ``start``, ``in`` or ``if`` of a loop or conditional at ``path``."""
         p = path + (key,)
@@ -551,39 +631,35 @@ class Expander:
                        ctx.doc.span(p), ctx, p)
             raise _Skip()
 
-    def expand_repeat(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
-        doc = ctx.doc
-        rep = self.loop_entry(entry, ctx, path)
-        if rep.repeat is not None:
-            count = self.evaluate(rep.repeat, ctx.env, doc, path + ("repeat",), ctx, "repeat")
-            start = self.evaluate(rep.start, ctx.env, doc, path + ("start",), ctx, "start")
-            self.check_control("repeat", count, ctx, path)
-            self.check_control("start", start, ctx, path)
-            var, values = rep.var, list(range(start, start + count))
-        else:
-            values = self.evaluate(rep.in_, ctx.env, doc, path + ("in",), ctx, "in")
-            self.check_control("in", values, ctx, path)
-            var = rep.for_
-        saved = ctx.env
-        try:
-            for v in values:
-                ctx.env = {**saved, var: v}
-                self.expand_entries(rep.layers, ctx, path + ("layers",))
-        finally:
-            ctx.env = saved
+    def expand_repeat(self, loop: Repeat, scope: Scope) -> None:
+        doc, path = scope.doc, loop.path
+        count = self.evaluate(loop.count, scope.env, doc, path + ("repeat",), scope, "repeat")
+        start = self.evaluate(loop.start, scope.env, doc, path + ("start",), scope, "start")
+        self.check_control("repeat", count, scope, path)
+        self.check_control("start", start, scope, path)
+        self.iterate(loop.var, range(start, start + count), loop.body, scope)
 
-    def expand_if(self, entry: dict, ctx: _Ctx, path: tuple) -> None:
-        doc = ctx.doc
-        cond = self.validate_entry(IfEntry, entry, ctx, path)
-        value = self.evaluate(cond.if_, ctx.env, doc, path + ("if",), ctx, "if")
-        self.check_control("if", value, ctx, path)
+    def expand_for(self, loop: ForLoop, scope: Scope) -> None:
+        values = self.evaluate(loop.values, scope.env, scope.doc, loop.path + ("in",), scope, "in")
+        self.check_control("in", values, scope, loop.path)
+        self.iterate(loop.var, values, loop.body, scope)
+
+    def iterate(self, var: str, values: Iterable[Any], body: Body, scope: Scope) -> None:
+        """Expands ``body`` once per value, each iteration in a scope of its own with ``var`` bound."""
+        for v in values:
+            self.expand_body(body, scope.inner(bind(scope.env, {var: v})))
+
+    def expand_if(self, cond: Conditional, scope: Scope) -> None:
+        value = self.evaluate(cond.cond, scope.env, scope.doc, cond.path + ("if",), scope, "if")
+        self.check_control("if", value, scope, cond.path)
         if value:
-            self.expand_entries(cond.layers, ctx, path + ("layers",))
-        elif cond.else_ is not None:
-            self.expand_entries(cond.else_, ctx, path + ("else",))
+            self.expand_body(cond.then, scope)
+        elif cond.otherwise is not None:
+            self.expand_body(cond.otherwise, scope)
 
     # -- the model ---------------------------------------------------------------------------------------------
-    def run(self) -> Graph:
+    def run(self) -> Expansion:
+        """Expands the model's entries. Raises CompileError with every problem found."""
         spec = self.spec
         root = spec.root
         assert root is not None
@@ -594,66 +670,75 @@ class Expander:
             raise CompileError(self.diags.items, spec.sources)
         mdef: ModelDef = spec.model.value
         mdoc, mpath = spec.model.doc, spec.model.path
-        ctx = _Ctx(env=dict(self.globals), ids={}, prev=None, scope=(), chain=(), stack=(), doc=mdoc)
-        input_keys = []
-        for key, decl in mdef.inputs.items():
-            p = mpath + ("inputs", key)
-            try:
-                shape = self.evaluate(decl.shape, ctx.env, mdoc, p + ("shape",), ctx, "shape")
-                params = registry.REGISTRY["Input"].params.model_validate({"shape": shape, "dtype": decl.dtype})
-            except _Skip:
-                ctx.ids[key] = Handle(POISON)
-                continue
-            except pydantic.ValidationError as e:
-                for d in pydantic_diagnostics(e, mdoc, p, registry.REGISTRY["Input"].params):
-                    self.diags.items.append(Diagnostic(d.code, "input " + d.message, d.span, d.path))
-                ctx.ids[key] = Handle(POISON)
-                continue
-            try:
-                name = key if decl.name is None else self.evaluate(decl.name, ctx.env, mdoc, p + ("name",), ctx,
-                                                                   "name")
-                if not isinstance(name, str) or not NAME_RE.match(name):
-                    self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}",
-                               mdoc.span(p + ("name",) if decl.name else p, key=decl.name is None), ctx, p)
-                    raise _Skip()
-                self.claim_name(name, mdoc.span(p, key=True), None)
-            except _Skip:
-                ctx.ids[key] = Handle(POISON)
-                continue
-            node = self.add_node(_Draft("Input", params, (), (), mdoc.span(p, key=True), (), name,
-                                        mdoc.span(p, key=True), True))
-            ctx.ids[key] = Handle(node)
-            input_keys.append(node)
-        ctx.prev = ctx.ids[next(iter(mdef.inputs))].node if mdef.inputs else None
+        flow = Flow({}, None)
+        scope = Scope(self.globals, flow, mdoc)
+        inputs = self.model_inputs(mdef, mdoc, mpath, scope)
+        flow.prev = flow.ids[next(iter(mdef.inputs))].node if mdef.inputs else None
         try:
-            self.expand_entries(mdef.layers, ctx, mpath + ("layers",))
+            self.expand_body(self.read_body(mdef.layers, mdoc, mpath + ("layers",)), scope)
         except _Abort:
             raise CompileError(self.diags.items, spec.sources) from None
-        outs: list[str] = []
+        outs: list[int] = []
         if mdef.outputs is None:
-            outs = [ctx.prev] if ctx.prev else []
+            outs = [flow.prev] if flow.prev is not None else []
         else:
             refs = [mdef.outputs] if isinstance(mdef.outputs, str) else mdef.outputs
             for j, r in enumerate(refs):
                 p = mpath + ("outputs",) + ((j,) if not isinstance(mdef.outputs, str) else ())
                 try:
-                    ref = self.evaluate(r, ctx.env, mdoc, p, ctx, "outputs")
-                    outs.append(self.resolve_ref(ref, ctx, p))
+                    ref = self.evaluate(r, scope.env, mdoc, p, scope, "outputs")
+                    outs.append(self.resolve_ref(ref, scope, p))
                 except _Skip:
                     outs.append(POISON)
-        return self.finish(input_keys, outs)
+        if self.diags:
+            raise CompileError(self.diags.items, spec.sources)
+        return Expansion(spec.name, self.drafts, inputs, outs, self.instances)
+
+    def model_inputs(self, mdef: ModelDef, mdoc: Document, mpath: tuple, scope: Scope) -> list[int]:
+        """Makes the model's Input layers (each named by its key unless it says otherwise); returns their drafts."""
+        ids = scope.flow.ids
+        out = []
+        input_model = registry.REGISTRY["Input"].params
+        for key, decl in mdef.inputs.items():
+            p = mpath + ("inputs", key)
+            try:
+                shape = self.evaluate(decl.shape, scope.env, mdoc, p + ("shape",), scope, "shape")
+                params = input_model.model_validate({"shape": shape, "dtype": decl.dtype})
+            except _Skip:
+                ids[key] = Handle(POISON)
+                continue
+            except pydantic.ValidationError as e:
+                self.relay([Diagnostic(d.code, "input " + d.message, d.span, d.path)
+                            for d in pydantic_diagnostics(e, mdoc, p, input_model)], None)
+                ids[key] = Handle(POISON)
+                continue
+            try:
+                name = key if decl.name is None else self.evaluate(decl.name, scope.env, mdoc, p + ("name",), scope,
+                                                                   "name")
+                if not isinstance(name, str) or not NAME_RE.match(name):
+                    self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}",
+                               mdoc.span(p + ("name",) if decl.name else p, key=decl.name is None), scope, p)
+                    raise _Skip()
+                self.claim_name(name, mdoc.span(p, key=True), None)
+            except _Skip:
+                ids[key] = Handle(POISON)
+                continue
+            node = self.add_node(_Draft("Input", params, (), (), mdoc.span(p, key=True), (), name, True))
+            ids[key] = Handle(node)
+            out.append(node)
+        return out
 
     def bind_globals(self) -> dict[str, Any]:
         """Evaluates the spec's parameters in order, applying --set overrides."""
         spec = self.spec
-        given: dict[str, tuple[Any, Document, tuple]] = {}
+        given: dict[str, tuple[Any, Document | None, tuple]] = {}
         for k, v in self.overrides.items():
             if k not in spec.params:
                 self.error("E330", f"--set {k}: the spec has no parameter '{k}'", None,
                            hint=did_you_mean(k, spec.params) or (f"its parameters: {', '.join(spec.params)}"
                                                                  if spec.params else "it declares no parameters"))
                 continue
-            given[k] = (v, None, ("--set", k))  # type: ignore[assignment]
+            given[k] = (v, None, ("--set", k))
         if self.diags:
             raise CompileError(self.diags.items, spec.sources)
         try:
@@ -661,58 +746,112 @@ class Expander:
         except _Skip:
             raise CompileError(self.diags.items, spec.sources) from None
 
-    def finish(self, input_keys: list[str], outs: list[str]) -> Graph:
-        """Names every node, checks names and reachability, and freezes the graph."""
-        names: dict[str, str] = {}
-        taken: dict[str, _Draft] = {}
-        for key in self.order:
-            d = self.drafts[key]
-            if d.name is not None:  # explicit names were checked for duplicates as they were claimed
-                taken[d.name] = d
-                names[key] = d.name
-        counters: dict[str, int] = {}
-        for key in self.order:
-            d = self.drafts[key]
-            if key in names:
-                continue
-            stem = registry.default_name(d.op)  # inputs are always named (by their key)
-            while True:
-                n = counters.get(stem, 0)
-                counters[stem] = n + 1
-                cand = stem if n == 0 else f"{stem}_{n}"
-                if cand not in taken:
-                    break
-            taken[cand] = d
-            names[key] = cand
-        if self.diags:  # unused layers are only reported when nothing else failed (errors orphan layers)
-            raise CompileError(self.diags.items, self.spec.sources)
-        # reachability: everything must feed an output
-        live: set[str] = set()
-        todo = [o for o in outs if o != POISON]
-        while todo:
-            k = todo.pop()
-            if k in live:
-                continue
-            live.add(k)
-            todo.extend(self.drafts[k].inputs)
-        for key in self.order:
-            if key not in live:
-                d = self.drafts[key]
-                self.diags.add("E403", f"the output of layer '{names[key]}' ({d.op}) is never used", d.span,
-                               chain=d.chain, hint="feed it to another entry with inputs: [...] or list it in "
-                                                   "model.outputs")
-        if self.diags:
-            raise CompileError(self.diags.items, self.spec.sources)
-        nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
-                           d.trainable) for k, d in ((k, self.drafts[k]) for k in self.order))
-        blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
-                       for b in self.instances)
-        return Graph(self.spec.name, nodes, tuple(names[k] for k in input_keys), tuple(names[o] for o in outs),
-                     blocks)
+
+# -- the naming and unused-output passes, and the frozen graph -------------------------------------------------------
+
+def assign_names(drafts: list[_Draft]) -> list[str]:
+    """The naming pass: each draft's Keras layer name. Explicit names stay (their duplicates were reported when
+    they were claimed); every other layer gets Keras's automatic name in graph order (``conv2d``, ``conv2d_1``, ...),
+    skipping the names given explicitly anywhere in the graph."""
+    taken = {d.name for d in drafts if d.name is not None}
+    stems: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    names = []
+    for d in drafts:
+        if d.name is not None:
+            names.append(d.name)
+            continue
+        stem = stems.get(d.op)
+        if stem is None:
+            stem = stems[d.op] = registry.default_name(d.op)  # inputs are always named (by their key)
+        n = counters.get(stem, 0)
+        cand = stem if n == 0 else f"{stem}_{n}"
+        while cand in taken:
+            n += 1
+            cand = f"{stem}_{n}"
+        counters[stem] = n + 1
+        taken.add(cand)
+        names.append(cand)
+    return names
 
 
-class _Skip(Exception):
-    """Abandons the current entry (its error is recorded); later entries go on."""
+def unused_outputs(drafts: list[_Draft], names: list[str], outputs: list[int]) -> list[Diagnostic]:
+    """The unused-output pass: E403 for every layer whose output feeds no model output."""
+    live = [False] * len(drafts)
+    todo = [o for o in outputs if o != POISON]
+    while todo:
+        k = todo.pop()
+        if live[k]:
+            continue
+        live[k] = True
+        todo.extend(drafts[k].inputs)
+    return [Diagnostic("E403", f"the output of layer '{names[k]}' ({d.op}) is never used", d.span, chain=d.chain,
+                       hint="feed it to another entry with inputs: [...] or list it in model.outputs")
+            for k, d in enumerate(drafts) if not live[k]]
+
+
+def freeze(expansion: Expansion, names: list[str]) -> Graph:
+    """The immutable IR graph of an expansion whose layers are named."""
+    nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
+                       d.trainable) for k, d in enumerate(expansion.drafts))
+    blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
+                   for b in expansion.instances)
+    return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),
+                 tuple(names[o] for o in expansion.outputs), blocks)
+
+
+def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph:
+    """Expands a resolved spec into an IR graph: the entries pass, then naming, then the unused-output check.
+
+    Raises:
+        CompileError: every independent problem, each at its position with its chain of block calls.
+    """
+    with _collector_paused():
+        expansion = Expander(spec, dict(overrides or {})).run()
+        names = assign_names(expansion.drafts)
+        unused = unused_outputs(expansion.drafts, names, expansion.outputs)
+        if unused:
+            raise CompileError(unused, spec.sources)
+        return freeze(expansion, names)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector (when it runs) during expansion. Expansion makes a few objects per
+    layer that live on, and no reference cycles; each full collection on the way would walk all of them and every
+    object of the program again (a quarter of the time of a 10,000-layer spec, see docs/performance.md)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+
+def _frozen_args(op: str, values: dict[str, Any]) -> tuple | None:
+    """A key that is equal for equal arguments of the same type (``1``, ``1.0`` and ``true`` differ; so do ``0.0``
+    and ``-0.0``), or None for a value that has none."""
+    try:
+        return (op, tuple((k, _frozen(v)) for k, v in values.items()))
+    except TypeError:
+        return None
+
+
+def _frozen(v: Any) -> Any:
+    t = type(v)
+    if t is dict:
+        return (dict, tuple((k, _frozen(x)) for k, x in v.items()))
+    if t is list:
+        return (list, tuple(_frozen(x) for x in v))
+    if t is float:
+        return (float, repr(v))
+    if t in (int, str, bool) or v is None:
+        return (t, v)
+    raise TypeError(t)
 
 
 def _name_rule(name: Any) -> str:
@@ -742,17 +881,6 @@ def expr_span(e: ExprError, doc: Document, path: tuple) -> Span | None:
     return span
 
 
-def _literal_id(entry: Any) -> Optional[str]:
-    """The id an entry declares, when written literally (so that a failed entry's id still resolves, quietly)."""
-    if not isinstance(entry, dict):
-        return None
-    candidates = [entry.get("id")] + [v.get("id") for v in entry.values() if isinstance(v, dict)]
-    for c in candidates:
-        if isinstance(c, str) and _IDENT_RE.match(c):
-            return c
-    return None
-
-
 def check_type(value: Any, decl: ParamDecl) -> str | None:
     """Returns what is wrong with ``value`` for the declared type, or None."""
     t = decl.type
@@ -777,12 +905,3 @@ def check_type(value: Any, decl: ParamDecl) -> str | None:
     if decl.choices is not None and value not in decl.choices:
         return f"must be one of {decl.choices}. Received: {value!r}"[:200]
     return None
-
-
-def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph:
-    """Expands a resolved spec into an IR graph.
-
-    Raises:
-        CompileError: every independent problem, each at its position with its chain of block calls.
-    """
-    return Expander(spec, dict(overrides or {})).run()

@@ -7,6 +7,7 @@ Two committed copies hold this module's output, and a test fails when either is 
 
 from __future__ import annotations
 
+import copy
 import json
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .layers import REGISTRY
-from .spec import IDENT, RESERVED_KEYS, IfEntry, RepeatEntry, SpecFile
+from .entries import CONTROL_KEYS, IDENT, RESERVED, RESERVED_KEYS, IfEntry, RepeatEntry
+from .spec import SpecFile
 
 SCHEMA_ID = "https://archc.dev/schema/archspec.schema.json"
 
@@ -99,14 +101,8 @@ def _layer_schema(op: str, defs: dict) -> dict:
 
 
 def _reserved_props() -> dict:
-    return {
-        "id": {"type": "string", "description": "A name other entries use to refer to this one's output."},
-        "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-                   "description": "References to this entry's inputs (default: the previous entry)."},
-        "name": {"type": "string", "description": "Keras layer name or block instance name (a template)."},
-        "trainable": {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/Expression"}],
-                      "description": "false freezes the weights."},
-    }
+    """The properties of archc's own keys of a call (entries.RESERVED)."""
+    return {key: {**copy.deepcopy(schema), "description": doc} for key, (doc, schema) in RESERVED.items()}
 
 
 def _link_entries(node: Any) -> Any:
@@ -158,7 +154,7 @@ def build_schema() -> dict:
         "oneOf": [{"required": [op]} for op in layers],
         "additionalProperties": False,
     }
-    not_block = [{"required": [op]} for op in ops] + [{"required": [k]} for k in ("repeat", "for", "if")]
+    not_block = [{"required": [op]} for op in ops] + [{"required": [k]} for k in CONTROL_KEYS]
     defs["BlockCall"] = {
         "type": "object",
         "description": "A use of a block: {block_name: {param: value, ...}} plus id / inputs / name.",

@@ -1,32 +1,23 @@
 """The spec language's surface: pydantic models for a spec file, the single source of the language and its schema.
 
 Layer arguments are validated per layer type by the registry's parameter models once expressions are evaluated
-(expand.py); here a layer entry is a one-key mapping (or a bare layer name) whose detailed schema is generated from
-the registry by schema.py.
+(expand.py); the entries of a ``layers:`` list (layer and block calls, loops, conditionals) have their grammar in
+entries.py, and the detailed schema of a layer entry is generated from the registry by schema.py.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema, field_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
+# The grammar of entries (layers, block calls, loops, conditionals) is declared in entries.py.
+from .entries import RESERVED_KEYS, Entry, Ident
+from .entries import StrictModel as _Strict
 from .training import LossSpec, MetricName, Optimizer, OptimizerChoice
-
-IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
-Ident = Annotated[str, StringConstraints(pattern=IDENT, max_length=128)]
-
-#: Keys of a layer or block entry's mapping that are archc's own, not arguments.
-RESERVED_KEYS = ("id", "inputs", "name", "trainable")
 
 #: The parameter types a block or spec parameter may declare.
 ParamType = Literal["int", "float", "number", "bool", "str", "list", "int_list", "shape", "any"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class ParamDecl(_Strict):
@@ -69,32 +60,6 @@ def _infer_type(v: Any) -> str:
 
 #: Parameters: ``name: value`` (a default whose type is inferred) or ``name: {type:, default:, doc:}``.
 ParamsSection = dict[Ident, Annotated[ParamDecl, BeforeValidator(_as_decl)]]
-
-#: A layer or block entry in a ``layers:`` list, checked by the expander. Its schema comes from the layer
-#: registry (schema.py fills in ``#/$defs/Entry``).
-Entry = Annotated[Any, WithJsonSchema({"x-archc": "Entry"})]
-
-
-class RepeatEntry(_Strict):
-    """Repeats a list of entries: ``{repeat: 5, var: i, layers: [...]}`` or ``{for: w, in: [64, 128], layers: [...]}``.
-
-    Ids defined in the body are visible after the loop (the last iteration's)."""
-
-    repeat: Union[int, str, None] = Field(None, description="How many times (an integer or an expression).")
-    for_: Optional[Ident] = Field(None, alias="for", description="Loop variable taking each value of `in`.")
-    in_: Union[list[Any], str, None] = Field(None, alias="in", description="The values of the `for` variable.")
-    var: Ident = Field("i", description="With `repeat`: the index variable.")
-    start: Union[int, str] = Field(0, description="With `repeat`: the first index.")
-    layers: list[Entry] = Field(min_length=1, description="The body, expanded once per iteration.")
-
-
-class IfEntry(_Strict):
-    """Includes entries only when a condition holds: ``{if: $use_projection, layers: [...], else: [...]}``."""
-
-    if_: Union[StrictBool, str] = Field(alias="if", description="The condition (an expression).")
-    layers: list[Entry] = Field(min_length=1, description="Entries used when the condition holds.")
-    else_: Optional[list[Entry]] = Field(None, alias="else", description="Entries used otherwise.")
-
 
 class BlockDef(_Strict):
     """A named, parameterised template: a small graph of layers and other blocks."""
