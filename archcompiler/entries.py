@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Container, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Container, Iterator, Mapping, NamedTuple, Optional, Union
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema
 
 from .diagnostics import Diagnostic, did_you_mean
 from .expressions import type_name
+from .validation import pydantic_diagnostics
 
 if TYPE_CHECKING:
     from .parse import Document
@@ -63,9 +64,10 @@ Entry = Annotated[Any, WithJsonSchema({"x-archc": "Entry"})]
 
 
 class StrictModel(BaseModel):
-    """The base of the spec language's models: unknown keys are errors, values are immutable."""
+    """The base of the spec language's models: unknown keys are errors, values are immutable. Schemas are built on
+    first use (``defer_build``), not when archc is imported."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class RepeatEntry(StrictModel):
@@ -101,8 +103,7 @@ IF_KEYS = _keys(IfEntry)
 Raw = tuple[Any, tuple]
 
 
-@dataclass(frozen=True, slots=True)
-class OwnKeys:
+class OwnKeys(NamedTuple):
     """archc's keys of a call as written (:data:`RESERVED`), each as (value, path) or None when absent."""
 
     id: Optional[Raw] = None
@@ -197,8 +198,7 @@ class Invalid:
 TypedEntry = Union[LayerCall, BlockCall, Repeat, ForLoop, Conditional, Invalid]
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     """A list of entries read into their typed forms; ``path`` is where the list is written."""
 
     entries: tuple[TypedEntry, ...]
@@ -208,8 +208,14 @@ class Body:
 def classify_body(entries: Any, doc: "Document", path: tuple, layers: Mapping[str, Any],
                   blocks: Container[str]) -> Body:
     """Reads each entry of the list at ``path`` with :func:`classify`."""
-    items = entries if isinstance(entries, list) else []
-    return Body(tuple(classify(e, doc, path + (i,), layers, blocks) for i, e in enumerate(items)), path)
+    return Body(tuple(read_entries(entries, doc, path, layers, blocks)), path)
+
+
+def read_entries(entries: Any, doc: "Document", path: tuple, layers: Mapping[str, Any], blocks: Container[str]
+                 ) -> Iterator[TypedEntry]:
+    """Reads the entries of the list at ``path`` one by one, as they are asked for (for a list visited once)."""
+    for i, e in enumerate(entries if isinstance(entries, list) else ()):
+        yield classify(e, doc, path + (i,), layers, blocks)
 
 
 def classify(entry: Any, doc: "Document", path: tuple, layers: Mapping[str, Any], blocks: Container[str]
@@ -315,8 +321,6 @@ def _validate(model: type[BaseModel], entry: dict, doc: "Document", path: tuple)
     try:
         return model.model_validate(entry)
     except pydantic.ValidationError as e:
-        from .load import pydantic_diagnostics  # load reads spec.py, which reads this module
-
         return Invalid(tuple(pydantic_diagnostics(e, doc, path, model)), path, entry)
 
 

@@ -18,12 +18,10 @@ copies more than a few names of an environment.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import ChainMap
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Mapping, NamedTuple, Optional
 
 import pydantic
 
@@ -31,14 +29,15 @@ from . import layers as registry
 from .diagnostics import Collector, CompileError, Diagnostic, Frame, did_you_mean
 from .entries import (
     IDENT, NO_OWN_KEYS, RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat,
-    classify_body, literal_id,
+    TypedEntry, classify_body, literal_id, read_entries,
 )
 from .expressions import ExprError, evaluate_data, type_name
 from .ir import BlockInstance, Graph, Node
-from .load import Located, ResolvedSpec, pydantic_diagnostics
+from .load import Located, ResolvedSpec
 from .parse import Document
 from .source import Span
 from .spec import BlockDef, ModelDef, ParamDecl
+from .validation import pydantic_diagnostics
 
 #: Most layers a spec may expand to.
 MAX_LAYERS = 50_000
@@ -51,6 +50,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 _IDENT_RE = re.compile(IDENT)
 #: The node of an entry that failed (its error is reported): whatever reads it is skipped quietly.
 POISON = -1
+#: The types of values that need no evaluation.
+_PLAIN = frozenset((int, float, bool))
 
 #: Environments of up to this many names are copied when a name is bound; larger ones are layered, so that binding
 #: a loop variable or entering a block costs the same however many parameters a spec declares.
@@ -65,16 +66,16 @@ class _Skip(Exception):
     """Abandons the current entry (its error is recorded); later entries go on."""
 
 
-@dataclass(slots=True)
-class Handle:
+# The small records made for every entry or layer are named tuples: immutable, and the cheapest to make.
+
+class Handle(NamedTuple):
     """What an id refers to: a node's output, and for a block instance the ids inside it (for taps)."""
 
     node: int
     inner: Optional[dict[str, "Handle"]] = None
 
 
-@dataclass(slots=True)
-class _Draft:
+class _Draft(NamedTuple):
     """A layer as expansion makes it: a node of the graph before the naming pass."""
 
     op: str
@@ -87,8 +88,7 @@ class _Draft:
     trainable: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Instance:
+class _Instance(NamedTuple):
     """A block instance as expansion makes it (its inputs and output are draft indexes)."""
 
     scope: tuple[str, ...]
@@ -98,17 +98,18 @@ class _Instance:
     output: int
 
 
-@dataclass(slots=True)
 class Flow:
     """The wiring of one body as it is expanded: what each id refers to, and the output of the latest entry
     (``prev``: None before the first). A loop iteration shares its body's flow; a block call has its own."""
 
-    ids: dict[str, Handle]
-    prev: Optional[int]
+    __slots__ = ("ids", "prev")
+
+    def __init__(self, ids: dict[str, Handle], prev: Optional[int]):
+        self.ids = ids
+        self.prev = prev
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(NamedTuple):
     """Where entries are expanded.
 
     Attributes:
@@ -148,8 +149,7 @@ def bind(env: Mapping[str, Any], names: dict[str, Any]) -> Mapping[str, Any]:
     return ChainMap(names, *env.maps) if isinstance(env, ChainMap) else ChainMap(names, env)
 
 
-@dataclass(frozen=True, slots=True)
-class Own:
+class Own(NamedTuple):
     """archc's keys of a call, evaluated and checked: its id, its input references, its name (and where that is
     written) and its trainable flag; None for each key not given."""
 
@@ -163,8 +163,7 @@ class Own:
 _NO_OWN = Own()
 
 
-@dataclass
-class Expansion:
+class Expansion(NamedTuple):
     """What the entries pass makes: the layer drafts in graph order, the inputs, the outputs and the block
     instances (as draft indexes)."""
 
@@ -214,7 +213,7 @@ class Expander:
     def evaluate(self, value: Any, env: Mapping[str, Any], doc: Document, path: tuple, ctx: Any, what: str = ""
                  ) -> Any:
         """Evaluates the expressions inside ``value``; on error records it and raises _Skip."""
-        if value is None or isinstance(value, (int, float)):  # bool is an int: plain values need no evaluation
+        if value is None or type(value) in _PLAIN:
             return value
         try:
             if isinstance(value, dict):
@@ -290,15 +289,15 @@ class Expander:
         body = self.bodies.get(block)
         if body is None:
             loc = self.spec.blocks[block]
-            body = self.bodies[block] = self.read_body(loc.value.layers, loc.doc, loc.path + ("layers",))
+            body = self.bodies[block] = classify_body(loc.value.layers, loc.doc, loc.path + ("layers",),
+                                                      registry.REGISTRY, self.spec.blocks)
         return body
 
-    def read_body(self, entries: Any, doc: Document, path: tuple) -> Body:
-        return classify_body(entries, doc, path, registry.REGISTRY, self.spec.blocks)
-
-    def expand_body(self, body: Body, scope: Scope) -> None:
+    def expand_body(self, entries: Iterable[TypedEntry], scope: Scope) -> None:
+        """Expands typed entries in order: a block's or loop's body (read once however often it is expanded), or
+        the model's own entries, read as they come."""
         flow = scope.flow
-        for entry in body.entries:
+        for entry in entries:
             self.steps += 1
             if self.steps > MAX_STEPS:
                 self.too_many_steps(scope.doc.span(entry.path), scope, entry.path)
@@ -460,6 +459,9 @@ class Expander:
         values: dict[str, Any] = {}
         failed = False
         for k, v, p in call.args:
+            if v is None or type(v) in _PLAIN:  # most arguments are written as plain values
+                values[k] = v
+                continue
             try:
                 values[k] = self.evaluate(v, scope.env, doc, p, scope, f"{op}.{k}")
             except _Skip:
@@ -581,7 +583,7 @@ class Expander:
         flow = Flow({n: Handle(i) for n, i in zip(bdef.inputs, inputs)}, inputs[0] if inputs else None)
         trainable = scope.trainable if own.trainable is None else own.trainable and scope.trainable
         inner = scope.inner(env, Frame(block, instance, span), loc.doc, flow, trainable)
-        self.expand_body(self.body_of(block), inner)
+        self.expand_body(self.body_of(block).entries, inner)
         out = flow.prev
         if bdef.output is not None:
             opath = loc.path + ("output",)
@@ -647,15 +649,15 @@ class Expander:
     def iterate(self, var: str, values: Iterable[Any], body: Body, scope: Scope) -> None:
         """Expands ``body`` once per value, each iteration in a scope of its own with ``var`` bound."""
         for v in values:
-            self.expand_body(body, scope.inner(bind(scope.env, {var: v})))
+            self.expand_body(body.entries, scope.inner(bind(scope.env, {var: v})))
 
     def expand_if(self, cond: Conditional, scope: Scope) -> None:
         value = self.evaluate(cond.cond, scope.env, scope.doc, cond.path + ("if",), scope, "if")
         self.check_control("if", value, scope, cond.path)
         if value:
-            self.expand_body(cond.then, scope)
+            self.expand_body(cond.then.entries, scope)
         elif cond.otherwise is not None:
-            self.expand_body(cond.otherwise, scope)
+            self.expand_body(cond.otherwise.entries, scope)
 
     # -- the model ---------------------------------------------------------------------------------------------
     def run(self) -> Expansion:
@@ -675,7 +677,8 @@ class Expander:
         inputs = self.model_inputs(mdef, mdoc, mpath, scope)
         flow.prev = flow.ids[next(iter(mdef.inputs))].node if mdef.inputs else None
         try:
-            self.expand_body(self.read_body(mdef.layers, mdoc, mpath + ("layers",)), scope)
+            self.expand_body(read_entries(mdef.layers, mdoc, mpath + ("layers",), registry.REGISTRY, spec.blocks),
+                             scope)
         except _Abort:
             raise CompileError(self.diags.items, spec.sources) from None
         outs: list[int] = []
@@ -806,28 +809,12 @@ def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph
     Raises:
         CompileError: every independent problem, each at its position with its chain of block calls.
     """
-    with _collector_paused():
-        expansion = Expander(spec, dict(overrides or {})).run()
-        names = assign_names(expansion.drafts)
-        unused = unused_outputs(expansion.drafts, names, expansion.outputs)
-        if unused:
-            raise CompileError(unused, spec.sources)
-        return freeze(expansion, names)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector (when it runs) during expansion. Expansion makes a few objects per
-    layer that live on, and no reference cycles; each full collection on the way would walk all of them and every
-    object of the program again (a quarter of the time of a 10,000-layer spec, see docs/performance.md)."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+    expansion = Expander(spec, dict(overrides or {})).run()
+    names = assign_names(expansion.drafts)
+    unused = unused_outputs(expansion.drafts, names, expansion.outputs)
+    if unused:
+        raise CompileError(unused, spec.sources)
+    return freeze(expansion, names)
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------

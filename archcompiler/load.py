@@ -17,6 +17,7 @@ from typing import Any
 import pydantic
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean
+from .entries import called_blocks
 from .expressions import type_name
 from .parse import Document, parse
 from .source import SourceFile, Span
@@ -358,23 +359,8 @@ def _with_dependencies(names: list[str], blocks: dict[str, Located]) -> list[str
         if name in out or name not in blocks:
             continue
         out.append(name)
-        todo.extend(sorted(_called_blocks(blocks[name].value.layers, blocks)))
+        todo.extend(sorted(called_blocks(blocks[name].value.layers, blocks)))
     return out
-
-
-def _called_blocks(entries: Any, blocks: dict[str, Located]) -> set[str]:
-    """Names of the blocks a list of entries calls (inside repeats and conditionals too)."""
-    found: set[str] = set()
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, str) and entry in blocks:
-            found.add(entry)
-        elif isinstance(entry, dict):
-            for key, value in entry.items():
-                if key in blocks:
-                    found.add(key)
-                elif key in ("layers", "else"):
-                    found |= _called_blocks(value, blocks)
-    return found
 
 
 def _explicit(doc: Document, path: tuple) -> set[str]:

@@ -1,5 +1,6 @@
-"""The compiler's stage order, in one place: resolve (parse, validate, extends and imports: load.py) -> expand ->
-infer -> count -> check ceilings and expectations (expect.py).
+"""The compiler's stage order, in one place: resolve (parse, validate, extends and imports: load.py) -> expand
+(entries, then naming, then unused outputs: expand.py) -> infer -> count -> check ceilings and expectations
+(expect.py).
 
 Backends (the table in backends/__init__.py) read the resulting :class:`Compilation`; none of these stages imports
 Keras.
@@ -7,9 +8,11 @@ Keras.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .check import check_blocks, uncalled_blocks
 from .diagnostics import CompileError
@@ -104,11 +107,28 @@ class Compilation:
         return self.emit("dot", **options)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector (when it runs). The stages after loading make a few objects per
+    layer that live on, and no reference cycles: each full collection on the way would walk all of them and every
+    other object of the program again, the part of their cost that grew faster than the network (see
+    docs/performance.md)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@collector_paused()
 def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
                ceilings: Ceilings | None = None) -> Compilation:
-    """Runs every stage after loading; raises CompileError with all the problems found (in the blocks the model
-    never calls too, checked on their own as in :func:`check_library`). One work budget covers every expression
-    of the spec, and ``ceilings`` bound its size (defaults: :class:`Ceilings`)."""
+    """Runs every stage after loading, the collector paused; raises CompileError with all the problems found (in
+    the blocks the model never calls too, checked on their own as in :func:`check_library`). One work budget
+    covers every expression of the spec, and ``ceilings`` bound its size (defaults: :class:`Ceilings`)."""
     with work_budget():
         graph = None
         try:

@@ -8,7 +8,7 @@ from collections import ChainMap
 
 import pytest
 
-from archcompiler import CompileError, compile_text, entries, expand, spec
+from archcompiler import CompileError, compile_text, entries, expand, pipeline, spec
 from archcompiler import layers as registry
 from archcompiler.diagnostics import Frame
 from archcompiler.entries import (
@@ -199,17 +199,23 @@ def test_the_unused_output_pass() -> None:
     assert [(d.code, d.message) for d in found] == [("E403", "the output of layer 'b' (Dense) is never used")]
 
 
-def test_the_collector_is_paused_during_expansion_and_restored_after(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_collector_is_paused_while_the_stages_run_and_restored_after(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "model:\n  inputs: {x: {shape: [4]}}\n  layers: [{Dense: 2}]\n"
     seen = []
-    real = expand.Expander.run
+    run, infer = expand.Expander.run, pipeline.infer
 
-    def run(self):  # type: ignore[no-untyped-def]
-        seen.append(gc.isenabled())
-        return real(self)
-    monkeypatch.setattr(expand.Expander, "run", run)
+    def watched_run(self):  # type: ignore[no-untyped-def]
+        seen.append(("expand", gc.isenabled()))
+        return run(self)
+
+    def watched_infer(*args):  # type: ignore[no-untyped-def]
+        seen.append(("infer", gc.isenabled()))
+        return infer(*args)
+    monkeypatch.setattr(expand.Expander, "run", watched_run)
+    monkeypatch.setattr(pipeline, "infer", watched_infer)
     assert gc.isenabled()
     compile_text(text, "t.yaml")
+    assert seen == [("expand", False), ("infer", False)] and gc.isenabled()
     with pytest.raises(CompileError):
         compile_text(text.replace("2}", "0}"), "t.yaml")
     assert gc.isenabled()
@@ -219,19 +225,19 @@ def test_the_collector_is_paused_during_expansion_and_restored_after(monkeypatch
         assert not gc.isenabled()
     finally:
         gc.enable()
-    assert seen == [False, False, False]
+    assert len(seen) == 5
 
 
 # -- linear cost: what is done once ------------------------------------------------------------------------------
 
-def test_a_loop_body_and_a_block_body_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    real = entries.classify_body
+def test_each_entry_is_read_once_however_often_it_is_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
+    read = []
+    real = entries.classify
 
-    def counting(items, doc, path, *rest):  # type: ignore[no-untyped-def]
-        calls.append(path)
-        return real(items, doc, path, *rest)
-    monkeypatch.setattr(expand, "classify_body", counting)
+    def counting(entry, doc, path, *rest):  # type: ignore[no-untyped-def]
+        read.append(path)
+        return real(entry, doc, path, *rest)
+    monkeypatch.setattr(entries, "classify", counting)
     comp = compiled("""
         blocks:
           b:
@@ -243,7 +249,9 @@ def test_a_loop_body_and_a_block_body_are_read_once(monkeypatch: pytest.MonkeyPa
               layers: [b]
         """)
     assert len(comp.graph.nodes) == 1 + 50 * 4
-    assert calls == [("model", "layers"), ("blocks", "b", "layers")]
+    assert sorted(read) == sorted([("model", "layers", 0), ("model", "layers", 0, "layers", 0),
+                                   ("blocks", "b", "layers", 0), ("blocks", "b", "layers", 1),
+                                   ("blocks", "b", "layers", 1, "layers", 0)])
 
 
 def test_equal_arguments_are_validated_once_and_types_are_told_apart() -> None:
