@@ -10,12 +10,22 @@ The core (everything but ``backends.keras``) never imports TensorFlow or Keras.
 
 from __future__ import annotations
 
+import gc as _gc
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import CompileError, Diagnostic
-from .pipeline import Compilation, compile_file, compile_text
-from .stats import Ceilings
+# Importing archc (pydantic, the language's models, the layer registry) creates tens of thousands of objects that
+# live as long as the program: the cyclic collector is paused meanwhile, as its collections would only walk them
+# again (see docs/performance.md).
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from .diagnostics import CompileError, Diagnostic
+    from .pipeline import Compilation, compile_file, compile_text
+    from .stats import Ceilings
+finally:
+    if _collecting:
+        _gc.enable()
 
 __version__ = "0.1.0"
 __all__ = ["load", "compile_text", "Ceilings", "Compilation", "CompileError", "Diagnostic", "__version__"]

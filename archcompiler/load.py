@@ -22,7 +22,7 @@ from .expressions import type_name
 from .parse import Document, parse
 from .source import SourceFile, Span
 from .layers import REGISTRY
-from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile, Training
+from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile
 from .validation import pydantic_diagnostics, real_loc, short_repr
 
 #: Most spec files one compilation may read (imports and extends included).
@@ -54,7 +54,7 @@ class ResolvedSpec:
     blocks: dict[str, Located] = field(default_factory=dict)  # Located(BlockDef)
     model: Located | None = None  # Located(ModelDef)
     expect: Located | None = None  # Located(Expect)
-    training: Training | None = None
+    training: Any = None  # a training.Training, or None
     sources: dict[str, SourceFile] = field(default_factory=dict)
     root: Document | None = None
     deferred: list[Diagnostic] = field(default_factory=list)  # errors that did not stop loading (unknown keys)
@@ -167,7 +167,9 @@ def resolve_path(path: Path, shown: str, span: Span | None = None) -> Path:
 
 
 def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -> SpecFile:
-    """Checks a parsed document against :class:`SpecFile`; all problems at once, each at its position.
+    """Checks a parsed document against :class:`SpecFile`; all problems at once, each at its position. A
+    ``training:`` section is checked against :class:`~archcompiler.training.Training` on its own, training.py
+    imported only then (see ``spec.TrainingSection``).
 
     When the only problems are unknown keys and ``deferred`` is given, those keys are dropped, their diagnostics
     appended to ``deferred`` and the spec returned, so that later stages can report their own errors in the same run.
@@ -176,19 +178,29 @@ def validate_document(doc: Document, deferred: list[Diagnostic] | None = None) -
         got = "an empty file" if doc.data is None else f"{type_name(doc.data)} {short_repr(doc.data)}"
         raise CompileError([Diagnostic("E201", f"a spec file must be a mapping with a 'model' or 'blocks' section. "
                                                f"Received: {got}", doc.span(()))], {doc.source.path: doc.source})
-    try:
-        spec = SpecFile.model_validate(doc.data)
-    except pydantic.ValidationError as e:
-        diags = pydantic_diagnostics(e, doc, (), SpecFile)
-        if deferred is None or any(d.code != "E200" for d in diags):
-            raise CompileError(diags, {doc.source.path: doc.source}) from None
-        data = _without(doc.data, [real_loc(err["loc"], doc.data) for err in e.errors()])
+    parts: list[tuple[Any, Any, tuple]] = [(SpecFile, doc.data, ())]  # (model, data, where it is written)
+    if doc.data.get("training") is not None:
+        from .training import Training
+        parts.append((Training, doc.data["training"], ("training",)))
+    values: list[Any] = []  # each part's model, or the ValidationError it raised
+    diags: list[Diagnostic] = []
+    for model, data, base in parts:
         try:
-            spec = SpecFile.model_validate(data)
+            values.append(model.model_validate(data))
+        except pydantic.ValidationError as e:
+            diags.extend(pydantic_diagnostics(e, doc, base, model, prefix=base))
+            values.append(e)
+    if diags:
+        if deferred is None or any(d.code != "E200" for d in diags):
+            raise CompileError(diags, {doc.source.path: doc.source})
+        try:  # only unknown keys: each part validated again without them
+            values = [model.model_validate(_without(data, [real_loc(err["loc"], data) for err in v.errors()]))
+                      if isinstance(v, pydantic.ValidationError) else v for v, (model, data, _) in zip(values, parts)]
         except pydantic.ValidationError:  # pragma: no cover (dropping unknown keys cannot add errors)
             raise CompileError(diags, {doc.source.path: doc.source}) from None
         deferred.extend(diags)
-    return spec
+    spec = values[0]
+    return spec.model_copy(update={"training": values[1]}) if len(values) > 1 else spec
 
 
 def _without(data: Any, paths: list[tuple]) -> Any:

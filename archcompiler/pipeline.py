@@ -63,7 +63,7 @@ class Compilation:
 
     @property
     def training(self) -> Any:
-        """The spec's ``training:`` section (a :class:`~archcompiler.spec.Training`), or None."""
+        """The spec's ``training:`` section (a :class:`~archcompiler.training.Training`), or None."""
         return self.spec.training
 
     def span_of(self, path: tuple) -> Span | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import core_schema
 
 # The grammar of entries (layers, block calls, loops, conditionals) is declared in entries.py.
 from .entries import RESERVED_KEYS, Entry, Ident
 from .entries import StrictModel as _Strict
-from .training import LossSpec, MetricName, Optimizer, OptimizerChoice
 
 #: The parameter types a block or spec parameter may declare.
 ParamType = Literal["int", "float", "number", "bool", "str", "list", "int_list", "shape", "any"]
@@ -107,7 +107,7 @@ class ImportDecl(_Strict):
 class Expect(_Strict):
     """Figures the spec asserts about itself; `archc validate` fails when one does not hold."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     total_params: Optional[int] = None
     trainable_params: Optional[int] = None
@@ -119,21 +119,28 @@ class Expect(_Strict):
         None, description="Output shape without batch; a list of shapes for several outputs.")
 
 
-#: Keras 3's optimizers, by the names ``keras.optimizers.get`` accepts.
-class Training(_Strict):
-    """How `to_keras()` compiles the model: the optimizer, loss and metrics by their Keras names (training.py)."""
+class _TrainingSchema:
+    """Marks ``SpecFile.training``: the section is taken as written here and checked against
+    :class:`archcompiler.training.Training` by load.py only when a spec has one, so that the optimizers' models (and
+    training.py) cost nothing to a spec without one. Its JSON Schema is Training's."""
 
-    optimizer: Optimizer = Field(default_factory=lambda: OptimizerChoice(adam={}),
-                                 description="`adam`, or one name with its arguments: `{adam: {learning_rate: 0.001}}`.")
-    loss: LossSpec = Field(description="Keras loss name, e.g. categorical_crossentropy.")
-    metrics: list[MetricName] = Field(default_factory=list, description="Keras metric names, e.g. [accuracy].")
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.any_schema()
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        from .training import Training
+        return handler(Training.__pydantic_core_schema__)  # a reference to #/$defs/Training, as for a model field
+
+
+#: The ``training:`` section (see :class:`_TrainingSchema`).
+TrainingSection = Annotated[Any, _TrainingSchema()]
 
 
 class SpecFile(_Strict):
     """One archc spec file (YAML or JSON)."""
 
     # `$schema` only by its alias: `schema_uri` is not a key of the language.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
 
     archspec: Literal[1] = Field(1, description="Version of the spec language.")
     name: Optional[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_length=128)]] = \
@@ -146,7 +153,7 @@ class SpecFile(_Strict):
     blocks: dict[Ident, BlockDef] = Field(default_factory=dict, description="Reusable blocks, by name.")
     model: Optional[ModelDef] = Field(None, description="The network (a library of blocks has none).")
     expect: Optional[Expect] = None
-    training: Optional[Training] = None
+    training: Optional[TrainingSection] = None
     schema_uri: Optional[str] = Field(
         None, alias="$schema",
         description="The JSON Schema editors check this file against (JSON specs; YAML specs use the "

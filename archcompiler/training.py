@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, create_model, model_validator
 
+from .entries import StrictModel
+
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -104,7 +106,8 @@ def _args_model(d: OptimizerDef) -> type[BaseModel]:
             default = d.learning_rate
         fields[name] = (typ, Field(default, description=f"{doc} Default: `{default}`. "
                                                            f"Keras: `keras.optimizers.{d.keras_class}({name}=...)`."))
-    model = create_model(f"{d.keras_class}Args", __config__=ConfigDict(extra="forbid", frozen=True), **fields)
+    model = create_model(f"{d.keras_class}Args", __config__=ConfigDict(extra="forbid", frozen=True, defer_build=True),
+                         **fields)
     model.__doc__ = f"Arguments of keras.optimizers.{d.keras_class}."
     return model
 
@@ -129,7 +132,8 @@ def _to_choice(v: Any) -> Any:
 
 
 class _OptimizerChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"minProperties": 1, "maxProperties": 1})
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "_OptimizerChoice":
@@ -184,3 +188,12 @@ METRICS = (
 MetricName = Literal[METRICS]  # type: ignore[valid-type]
 
 LossSpec = Union[LossName, list[LossName]]
+
+
+class Training(StrictModel):
+    """How `to_keras()` compiles the model: the optimizer, loss and metrics by their Keras names (training.py)."""
+
+    optimizer: Optimizer = Field(default_factory=lambda: OptimizerChoice(adam={}),
+                                 description="`adam`, or one name with its arguments: `{adam: {learning_rate: 0.001}}`.")
+    loss: LossSpec = Field(description="Keras loss name, e.g. categorical_crossentropy.")
+    metrics: list[MetricName] = Field(default_factory=list, description="Keras metric names, e.g. [accuracy].")

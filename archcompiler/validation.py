@@ -19,7 +19,8 @@ from .parse import Document
 __all__ = ["pydantic_diagnostics", "real_loc", "is_tag", "fields_at", "short_repr"]
 
 
-def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type) -> list[Diagnostic]:
+def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type,
+                         prefix: tuple = ()) -> list[Diagnostic]:
     """Turns pydantic's errors into diagnostics at the right file:line:col, with "did you mean" for unknown keys.
 
     Args:
@@ -27,6 +28,8 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
         doc: the document the data was written in.
         base: the path of the validated data inside ``doc``.
         model: the pydantic model it was validated against (for the keys allowed at each place).
+        prefix: the keys that name the validated value in messages (``("training",)`` for that section, validated
+            on its own), before the keys of the place inside it.
     """
     out = []
     errors = err.errors(include_url=False)
@@ -43,8 +46,9 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
             continue
         path = base + loc
         kind = e["type"]
-        key = loc[-1] if loc else None
-        label = ".".join(str(x) for x in loc if isinstance(x, str)) or "value"
+        named = prefix + loc
+        key = named[-1] if named else None
+        label = ".".join(str(x) for x in named if isinstance(x, str)) or "value"
         if kind == "extra_forbidden":
             known = fields_at(model, loc[:-1])
             hint = did_you_mean(str(key), known) or (f"allowed keys: {', '.join(known)}" if known else None)
@@ -52,7 +56,7 @@ def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tup
                 hint = "YAML merge keys are not supported; share values with parameters or blocks"
             out.append(Diagnostic("E200", f"unknown key '{key}'", doc.span(path, key=True), path=path, hint=hint))
         elif kind == "missing" and isinstance(key, int):  # a tuple with too few items
-            where = ".".join(str(x) for x in loc[:-1] if isinstance(x, str)) or "value"
+            where = ".".join(str(x) for x in named[:-1] if isinstance(x, str)) or "value"
             out.append(Diagnostic("E201", f"{where}: expected more items (item {key} is missing)",
                                   doc.span(path[:-1]), path=path[:-1]))
         elif kind == "missing":

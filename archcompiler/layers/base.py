@@ -69,9 +69,10 @@ class _NotABool:
 
 
 class LayerParams(BaseModel):
-    """Base of every layer's parameter model: unknown keys are errors; values are already evaluated."""
+    """Base of every layer's parameter model: unknown keys are errors; values are already evaluated. A layer type's
+    schema is built when it is first used (``defer_build``), so that importing archc does not pay for every type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
 
     #: Keys that are archc's own, not arguments of the layer (never passed to a backend's layer).
     archc_keys: ClassVar[tuple[str, ...]] = ()
@@ -203,7 +204,7 @@ _PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 class InitializerArgs(BaseModel):
     """Arguments of a Keras initializer; each initializer takes only its own (see ``INITIALIZER_ARGS``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = Field(
         None, description="Random seed, for reproducible initial weights (random initializers).")
     mean: Optional[_FiniteFloat] = Field(None, description="Mean of random_normal / truncated_normal.")
@@ -242,7 +243,7 @@ def _to_initializer(v: Any) -> Any:
 class Initializer(BaseModel):
     """``glorot_uniform`` or ``{glorot_uniform: {seed: 0}}``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: InitializerName
     args: InitializerArgs = InitializerArgs()
 
@@ -281,7 +282,7 @@ def _to_regularizer(v: Any) -> Any:
 class Regularizer(BaseModel):
     """``{l2: 1e-4}``, ``{l1: 1e-5}`` or both (``l1_l2``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     l1: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L1 factor: adds l1 * sum(|w|) to the loss.")
     l2: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(0.0, description="L2 factor: adds l2 * sum(w ** 2) to the loss.")
 

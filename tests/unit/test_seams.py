@@ -144,3 +144,59 @@ def test_a_call_style_must_be_known() -> None:
     odd = LayerDef(op="Odd", params=REGISTRY["ReLU"].params, infer=same_shape, call_style="keywords")
     with pytest.raises(RuntimeError, match="call_style 'keywords' is not one of tensor, list"):
         build_registry((odd,))
+
+
+NO_TRAINING = SPEC.split("training:")[0]
+
+
+@pytest.mark.parametrize("section, expected", [
+    ("training: 3", ("E201", "training: input should be a valid dictionary or instance of Training. Received: "
+                             "training=3", 9, 11, None)),
+    ("training: {}", ("E202", "missing required key 'loss'", 9, 11, None)),
+    ("training:\n  loss: msee", ("E201", "training.loss: expected one of 25 names (binary_crossentropy, "
+                                         "categorical_crossentropy, sparse_categorical_crossentropy, "
+                                         "binary_focal_crossentropy, ...). Received: loss='msee'", 10, 9,
+                                 "did you mean 'mse'?")),
+    ("training:\n  loss: mse\n  optimizer: {adam: {learning_rate: -1}}",
+     ("E201", "training.optimizer.adam.learning_rate: input should be greater than 0. Received: learning_rate=-1",
+      11, 37, None)),
+    ("training:\n  loss: mse\n  optimizer: {sgd: {nesterov: yes}}",
+     ("E201", "training.optimizer.sgd.nesterov: input should be a valid boolean. Received: nesterov='yes'", 11, 31,
+      None)),
+])
+def test_a_training_section_is_checked_on_its_own_with_the_same_messages(section: str, expected: tuple) -> None:
+    with pytest.raises(archcompiler.CompileError) as info:
+        archcompiler.compile_text(NO_TRAINING + section, "net.yaml")
+    (d,) = info.value.diagnostics
+    assert (d.code, d.message, d.span.line, d.span.col, d.hint) == expected
+
+
+def test_unknown_keys_of_the_training_section_are_deferred_with_the_others() -> None:
+    text = NO_TRAINING + "training:\n  loss: mse\n  extra: 1\nmodle: 2\n"
+    with pytest.raises(archcompiler.CompileError) as info:
+        archcompiler.compile_text(text, "net.yaml")
+    assert [(d.code, d.message, d.hint) for d in info.value.diagnostics] == [
+        ("E200", "unknown key 'extra'", "allowed keys: optimizer, loss, metrics"),
+        ("E200", "unknown key 'modle'", "did you mean 'model'?")]
+    spec = resolve_text(text, "net.yaml")  # resolving keeps going without the unknown keys
+    assert spec.training.loss == "mse" and len(spec.deferred) == 2
+
+
+def test_what_a_summary_imports(tmp_path: Path) -> None:
+    """Start-up: a command imports what it uses (the training vocabulary only for a spec with a training section;
+    no backend but the summary's, no JSON Schema validator)."""
+    import subprocess
+    import sys
+
+    for text, with_training in ((NO_TRAINING, False), (SPEC, True)):
+        spec = tmp_path / "net.yaml"
+        spec.write_text(text, encoding="utf-8")
+        code = ("import sys; from archcompiler import cli; cli.main(['summary', sys.argv[1]]); "
+                "print(sorted(m for m in sys.modules if m.startswith(('archcompiler.', 'jsonschema', 'keras'))))")
+        out = subprocess.run([sys.executable, "-c", code, str(spec)], capture_output=True, text=True, check=True,
+                             env={**__import__("os").environ, "PYTHONPATH": str(ROOT)}).stdout
+        loaded = eval(out.strip().splitlines()[-1])
+        assert ("archcompiler.training" in loaded) == with_training
+        assert "archcompiler.backends.summary" in loaded
+        assert not [m for m in loaded if m.startswith(("archcompiler.backends.dot", "archcompiler.backends.keras",
+                                                       "jsonschema", "keras"))]
