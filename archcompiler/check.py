@@ -18,8 +18,9 @@ range, a repeat count, a condition) are left to the expander, at each call. Both
 checked and a loop's body once; ids defined in a branch or a loop are known after it. Only a branch or loop that
 no call can reach (``if: false``, ``repeat: 0``) is skipped, as expansion skips it.
 
-The checker is an :class:`~archcompiler.expand.Expander` whose values may be unknown: it reuses the expander's
-checks and messages, so an error reads the same whether a call or the library check finds it.
+The checker is an :class:`~archcompiler.expand.Expander` whose values may be unknown: it reads the same typed
+entries (entries.py) and reuses the expander's checks and messages, so an error reads the same whether a call or
+the library check finds it.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def _schema_text(node: dict, defs: dict) -> str:
         return f"`{node['const']}`"
     t = node.get("type")
     if t == "integer":
-        lo, hi = node.get("minimum", node.get("exclusiveMinimum")), node.get("maximum")
+        lo = node.get("minimum", node.get("exclusiveMinimum"))
         bound = ""
         if "minimum" in node:
             bound = f" >= {lo}"

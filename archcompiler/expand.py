@@ -2,10 +2,11 @@
 
 :func:`expand` runs three passes, in this order:
 
-1. **entries** (:class:`Expander`): each ``layers:`` list is read once into typed entries (entries.py) and expanded
-   by dispatching on their type, in a :class:`Scope` (the names visible, the ids defined so far, the block
-   instance, the chain of calls); a block call or a loop iteration gets its own scope from :meth:`Scope.inner`.
-   The result is one draft per layer, in graph order.
+1. **entries** (:class:`Expander`): each ``layers:`` list is read once into typed entries (entries.py; a block's
+   or a loop's body before it is first expanded, the model's own entries as they come) and expanded by
+   dispatching on their type, in a :class:`Scope` (the names visible, the ids defined so far, the block instance,
+   the chain of calls); a block call or a loop iteration gets its own scope from :meth:`Scope.inner`. The result
+   is one draft per layer, in graph order.
 2. **naming** (:func:`assign_names`): Keras's automatic names for the layers without an explicit one.
 3. **unused outputs** (:func:`unused_outputs`): a layer whose output reaches no model output is E403.
 
@@ -31,7 +32,7 @@ from .entries import (
     IDENT, NO_OWN_KEYS, RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat,
     TypedEntry, classify_body, literal_id, read_entries,
 )
-from .expressions import ExprError, evaluate_data, type_name
+from .expressions import ExprError, evaluate_data, short_repr, type_name
 from .ir import BlockInstance, Graph, Node
 from .load import Located, ResolvedSpec
 from .parse import Document
@@ -309,7 +310,7 @@ class Expander:
                 if ident:
                     flow.ids[ident] = Handle(POISON)
 
-    def expand_entry(self, entry: Any, scope: Scope) -> None:
+    def expand_entry(self, entry: TypedEntry, scope: Scope) -> None:
         """Expands one typed entry (see entries.py) in ``scope``."""
         match entry:
             case LayerCall():
@@ -361,7 +362,7 @@ class Expander:
                 raise _Skip()
             return inputs
         if key == "name" and (not isinstance(value, str) or not NAME_RE.match(value)):
-            self.error("E321", f"{_name_rule(value)}. Received: name={_short(value)}", doc.span(p), ctx, p)
+            self.error("E321", f"{_name_rule(value)}. Received: name={short_repr(value, 80)}", doc.span(p), ctx, p)
             raise _Skip()
         if key == "trainable" and not isinstance(value, bool):
             self.error("E201", f"trainable is true or false. Received: trainable={value!r}", doc.span(p), ctx, p)
@@ -719,7 +720,7 @@ class Expander:
                 name = key if decl.name is None else self.evaluate(decl.name, scope.env, mdoc, p + ("name",), scope,
                                                                    "name")
                 if not isinstance(name, str) or not NAME_RE.match(name):
-                    self.error("E321", f"{_name_rule(name)}. Received: name={_short(name)}",
+                    self.error("E321", f"{_name_rule(name)}. Received: name={short_repr(name, 80)}",
                                mdoc.span(p + ("name",) if decl.name else p, key=decl.name is None), scope, p)
                     raise _Skip()
                 self.claim_name(name, mdoc.span(p, key=True), None)
@@ -849,11 +850,6 @@ def _name_rule(name: Any) -> str:
     elif isinstance(name, str) and len(name) > 200:
         rule += f" (this one has {len(name)} characters)"
     return rule
-
-
-def _short(v: Any) -> str:
-    r = repr(v)
-    return r if len(r) <= 80 else r[:77] + "..."
 
 
 def expr_span(e: ExprError, doc: Document, path: tuple) -> Span | None:

@@ -597,18 +597,19 @@ def type_name(v: Any) -> str:
 
 def _num(v: Any, pos: int, op: str) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ExprError("E302", f"'{op}' needs numbers. Received: {type_name(v)} {_short(v)}", pos)
+        raise ExprError("E302", f"'{op}' needs numbers. Received: {type_name(v)} {short_repr(v, 40)}", pos)
     return v
 
 
-def _short(v: Any) -> str:
+def short_repr(v: Any, limit: int = 60) -> str:
+    """``repr(v)``, cut to ``limit`` characters (for the "Received:" part of a message)."""
     r = repr(v)
-    return r if len(r) <= 40 else r[:37] + "..."
+    return r if len(r) <= limit else r[:limit - 3] + "..."
 
 
 def _int(v: Any, pos: int, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ExprError("E302", f"{what} must be an integer. Received: {type_name(v)} {_short(v)}", pos)
+        raise ExprError("E302", f"{what} must be an integer. Received: {type_name(v)} {short_repr(v, 40)}", pos)
     return v
 
 
@@ -840,7 +841,7 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
             idx = evaluate(node.index, env)
             if isinstance(seq, dict):
                 if isinstance(idx, (list, dict)):
-                    raise ExprError("E302", f"a mapping's key cannot be a {type_name(idx)}. Received: {_short(idx)}",
+                    raise ExprError("E302", f"a mapping's key cannot be a {type_name(idx)}. Received: {short_repr(idx, 40)}",
                                     pos)
                 if idx not in seq:
                     raise ExprError("E302", f"the mapping has no key {idx!r}", pos)
@@ -857,7 +858,7 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
             obj = evaluate(node.target, env)
             key = node.key
             if not isinstance(obj, dict):
-                raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {_short(obj)}", pos,
+                raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {short_repr(obj, 40)}", pos,
                                 len(key))
             if key not in obj:
                 from .diagnostics import did_you_mean

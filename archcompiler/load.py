@@ -18,12 +18,12 @@ import pydantic
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean
 from .entries import called_blocks
-from .expressions import type_name
+from .expressions import short_repr, type_name
 from .parse import Document, parse
 from .source import SourceFile, Span
 from .layers import REGISTRY
 from .spec import TOP_KEYS, BlockDef, Expect, ModelDef, ParamDecl, SpecFile
-from .validation import pydantic_diagnostics, real_loc, short_repr
+from .validation import pydantic_diagnostics, real_loc
 
 #: Most spec files one compilation may read (imports and extends included).
 MAX_FILES = 64

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of a source file. Lines and columns are 1-based; ``end_*`` is exclusive."""
+class Span(NamedTuple):
+    """A region of a source file. Lines and columns are 1-based; ``end_*`` is exclusive. (A named tuple: a
+    document holds one per value, and a tuple is the cheapest immutable record to make.)"""
 
     file: str
     line: int

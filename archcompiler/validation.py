@@ -14,9 +14,10 @@ from typing import Any
 import pydantic
 
 from .diagnostics import Diagnostic, did_you_mean
+from .expressions import short_repr
 from .parse import Document
 
-__all__ = ["pydantic_diagnostics", "real_loc", "is_tag", "fields_at", "short_repr"]
+__all__ = ["pydantic_diagnostics", "real_loc", "is_tag", "fields_at"]
 
 
 def pydantic_diagnostics(err: pydantic.ValidationError, doc: Document, base: tuple, model: type,
@@ -131,12 +132,6 @@ def real_loc(loc: tuple, data: Any) -> tuple:
             out.append(seg)
             node = _MISSING
     return tuple(out)
-
-
-def short_repr(v: Any) -> str:
-    """``repr(v)``, cut to 60 characters."""
-    r = repr(v)
-    return r if len(r) <= 60 else r[:57] + "..."
 
 
 def fields_at(model: Any, loc: tuple) -> list[str]:

@@ -27,7 +27,9 @@ def human(n: Optional[int]) -> str:
     return str(n)
 
 
-def shape_text(shape: tuple) -> str:
+def batch_shape_text(shape: tuple) -> str:
+    """A layer's output shape as Keras's summary prints it, the batch axis first: ``(7, 7, 64)`` ->
+    ``(None, 7, 7, 64)``."""
     return "(" + ", ".join(["None", *("None" if d is None else str(d) for d in shape)]) + ")"
 
 
@@ -109,7 +111,7 @@ def _cells(r: dict) -> list[str]:
     c: Counts = r["counts"]
     marker = "" if r["kind"] == "layer" else ("[-] " if r["open"] else "[+] ")
     label = "  " * r["level"] + marker + f"{r['name']} ({r['type']})"
-    return [label, shape_text(r["shape"]), f"{c.total:,}", human(c.flops)]
+    return [label, batch_shape_text(r["shape"]), f"{c.total:,}", human(c.flops)]
 
 
 def _footer(comp: Any) -> list[str]:

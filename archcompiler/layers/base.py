@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Dim = Optional[int]
 Shape = tuple[Dim, ...]

@@ -28,9 +28,7 @@ def positions(n: int, k: int, s: int, d: int, padding: str) -> int:
     if padding == "same":
         out = math.ceil(n / s)
         total = max((out - 1) * s + span - n, 0)
-        lo = total // 2
         n, start = n + total, 0
-        del lo
     else:
         start = 0
     count, i = 0, start

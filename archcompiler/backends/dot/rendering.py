@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from ...diagnostics import UsageError
 from .emit import to_dot
 from .view import Depth
 
-FORMATS = ("svg", "png", "pdf", "dot")
 
 
 class GraphvizMissing(UsageError):
@@ -36,10 +35,7 @@ def render(comp: Any, fmt: str = "svg", **options: Any) -> bytes:
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}. Received: {fmt!r}")
-    text = to_dot(comp, **options)
-    if fmt == "dot":
-        return text.encode("utf-8")
-    return pipe(text, fmt)
+    return FORMATS[fmt](to_dot(comp, **options), fmt)
 
 
 def pipe(text: str, fmt: str) -> bytes:
@@ -70,3 +66,9 @@ def render_file(comp: Any, out: Union[str, Path], fmt: str = "svg", level: str =
     data = render(comp, fmt, level=level, depth=depth, fold=fold, rankdir=rankdir)
     write_atomic(path, data)
     return path
+
+
+#: The output formats: name -> how the DOT text becomes that format's bytes.
+FORMATS: dict[str, Callable[[str, str], bytes]] = {
+    "svg": pipe, "png": pipe, "pdf": pipe, "dot": lambda text, fmt: text.encode("utf-8"),
+}
