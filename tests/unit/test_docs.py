@@ -1,11 +1,43 @@
-"""Docs that cannot drift: the layer reference in docs/spec-language.md is the registry's, and the README
-quick start names the two set-up commands."""
+"""Docs that cannot drift: the layer reference in docs/spec-language.md is the registry's, every whole spec the
+docs show compiles, and the README quick start names the two set-up commands."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+import yaml
+
 from archcompiler.docs import BEGIN, END, layer_reference
 from archcompiler.layers import REGISTRY
+from archcompiler.pipeline import compile_text
 from helpers import ROOT
+
+
+def _whole_specs() -> list:
+    """Every YAML example in docs/ and README.md that is a whole spec: a mapping with a ``model:`` section and
+    nothing elided (``...``)."""
+    cases = []
+    for path in sorted([*(ROOT / "docs").glob("*.md"), ROOT / "README.md"]):
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"```ya?ml\n(.*?)```", text, re.S):
+            block = m.group(1)
+            if "..." in block:
+                continue
+            data = yaml.safe_load(block)
+            if isinstance(data, dict) and isinstance(data.get("model"), dict):
+                line = text[:m.start()].count("\n") + 2
+                cases.append(pytest.param(block, f"{path.relative_to(ROOT)}:{line}", id=f"{path.name}:{line}"))
+    return cases
+
+
+@pytest.mark.parametrize(("block", "where"), _whole_specs())
+def test_whole_specs_in_the_docs_compile(block: str, where: str) -> None:
+    compile_text(block, where, base_dir=ROOT / "specs")
+
+
+def test_the_docs_show_whole_specs() -> None:
+    assert len(_whole_specs()) >= 2
 
 
 def test_layer_reference_is_current() -> None:
