@@ -144,6 +144,70 @@ Padding2D = Annotated[
         tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]]]),
 ]
 
+def _to_single(v: Any) -> Any:
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        return v[0]
+    return v
+
+
+#: ``3`` or ``[3]``, normalised to one positive integer (the sizes of 1D layers: Conv1D, MaxPooling1D ...).
+IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single, json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
+
+
+def _to_tuple(rank: int) -> Callable[[Any], Any]:
+    def normalise(v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return (v,) * rank
+        if isinstance(v, list):
+            return tuple(v)
+        return v
+    return normalise
+
+
+def sizes(rank: int, item: Any = PositiveInt) -> Any:
+    """The type of a per-axis size argument (kernel_size, strides, pool_size ...) of a layer over ``rank`` spatial
+    axes: for rank 1 one integer (``3`` or ``[3]``), as Conv1D has it; for rank 2 and 3 ``3`` or a list of ``rank``
+    integers, normalised to a tuple (``IntPair`` for rank 2). ``item`` is the type of each integer."""
+    if rank == 1:
+        return Annotated[item, BeforeValidator(_to_single, json_schema_input_type=Union[item, tuple[item]])]
+    if rank == 2 and item is PositiveInt:
+        return IntPair
+    each = tuple[(item,) * rank]  # type: ignore[misc]
+    return Annotated[each, BeforeValidator(_to_tuple(rank), json_schema_input_type=Union[item, each])]
+
+
+def _to_borders(rank: int) -> Callable[[Any], Any]:
+    def normalise(v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return ((v, v),) * rank
+        if isinstance(v, (list, tuple)) and len(v) == rank:
+            return tuple((x, x) if isinstance(x, int) and not isinstance(x, bool) else tuple(x) if isinstance(x, list)
+                         else x for x in v)
+        return v
+    return normalise
+
+
+def borders(rank: int) -> Any:
+    """The type of ZeroPadding's ``padding`` and Cropping's ``cropping`` over ``rank`` spatial axes: for rank 1 a
+    ``(left, right)`` pair (``2`` is ``(2, 2)``); for rank 2 and 3 one integer for every border, one per axis (both
+    sides) or a ``(before, after)`` pair per axis, normalised to pairs (``Padding2D`` for rank 2)."""
+    pair = tuple[NonNegativeInt, NonNegativeInt]
+    if rank == 1:
+        return Annotated[pair, BeforeValidator(_to_pair, json_schema_input_type=Union[NonNegativeInt, pair])]
+    if rank == 2:
+        return Padding2D
+    each = tuple[(NonNegativeInt,) * rank]  # type: ignore[misc]
+    full = tuple[(pair,) * rank]  # type: ignore[misc]
+    return Annotated[full, BeforeValidator(_to_borders(rank), json_schema_input_type=Union[NonNegativeInt, each, full])]
+
+
+#: Names of the spatial axes of a channels-last input by rank (for messages: "steps, channels").
+SPATIAL_AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
+
 PaddingMode = Literal["valid", "same"]
 
 # Descriptions of arguments several layers share: what editors show on hover, and the start of the argument's
