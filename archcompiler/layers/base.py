@@ -12,11 +12,15 @@ FLOP convention (see docs/spec-language.md): the figure TensorFlow's profiler (`
 for the frozen inference graph of the Keras model on a batch of one. The rules reproduce it exactly, including its
 quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the profiler. Per layer:
 
-* Conv2D/Conv1D: ``2 * kh * kw * (Cin / groups)`` per output element, plus one add per output element for the bias.
-  A dilated convolution runs as space-to-batch + convolution, so the profiler counts the padded space-to-batch
-  output (per axis ``d * (ceil(P / d) - k + 1)`` positions, ``P`` the input padded for ``same``/``causal``) instead
-  of the true output size; the rules count the same.
-* DepthwiseConv2D: ``2 * kh * kw`` per output element (+ bias); SeparableConv2D: that plus a 1x1 Conv2D.
+* Conv1D/2D/3D: ``2 * prod(kernel_size) * (Cin / groups)`` per output element, plus one add per output element for
+  the bias. A dilated convolution runs as space-to-batch + convolution, so the profiler counts the padded
+  space-to-batch output (per axis ``d * (ceil(P / d) - k + 1)`` positions, ``P`` the input padded for
+  ``same``/``causal``) instead of the true output size; the rules count the same.
+* Conv1D/2D/3DTranspose run as the gradient of a convolution, which the profiler counts as
+  ``2 * output elements * kernel weights / (filters * prod(strides))``, computed in floating point and truncated
+  (dilation changes nothing there); plus the bias adds.
+* DepthwiseConv1D/2D: ``2 * prod(kernel_size)`` per output element (+ bias); SeparableConv1D/2D: that plus a
+  pointwise convolution.
 * Dense: ``2 * Cin`` per output element, plus the bias add.
 * Fused activations (``activation=...``) count as the Activation layer of the same name
   (:func:`archcompiler.layers.activations.activation_flops`): ReLU, sigmoid, tanh, ELU ... count 0; softmax 5 per
@@ -24,14 +28,24 @@ quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the
   depending on ``max_value`` (6 is free), ``threshold`` and ``negative_slope`` (``relu_ops_per_element``); the
   Softmax layer on another axis than the last adds 2 scalar ops (5 for a negative axis) to compute the transpose.
 * BatchNormalization: ``2N + 5C`` (+``C`` with ``scale``); LayerNormalization: ``9N + 4M`` with ``M`` normalised
-  groups (fewer without center/scale); pooling: window area per output element; GlobalAveragePooling: one per input
-  element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum ...: one
-  per output element per extra input (Average: plus the division); Rescaling: 2 per element; UpSampling2D: 2 in
-  all (nearest: a shape-vector product) or 0 (bilinear).
+  groups (fewer without center/scale); pooling (1D/2D/3D): window area per output element; GlobalAveragePooling: one
+  per input element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum
+  ...: one per output element per extra input (Average: plus the division); Rescaling: 2 per element;
+  UpSampling2D: 2 in all (nearest: a shape-vector product) or 0 (bilinear); UpSampling1D and 3D: 1 and 3 in all
+  (a shape product per repeated axis).
 
-Known deviation: a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see
-into, so it reports 0 for the whole layer; archc counts the real work (``2 * kh * kw * Cin / groups`` per output
-element plus bias adds).
+Known deviations, where the profiler does not see work that archc counts:
+
+* a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see into, so it
+  reports 0 for the whole layer; archc counts the real work (``2 * prod(kernel_size) * Cin / groups`` per output
+  element plus bias adds);
+* MaxPooling3D and AveragePooling3D: the profiler has no rule for their ops and reports 0; archc counts the window
+  area per output element, as for 1D and 2D;
+* Conv3DTranspose: the profiler has no rule for its kernel's op and sees only the bias add; archc counts the kernel
+  with the rule of the 1D and 2D transposed convolutions.
+
+``tests/kerasutil.py`` (``profiler_unseen_flops``) holds the same list, and the oracle tests check that the
+profiler's figure is exactly archc's minus that part.
 """
 
 from __future__ import annotations
