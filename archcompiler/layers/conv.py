@@ -301,12 +301,13 @@ def _transpose_params(p: Any, ins: list[Shape], out: Shape) -> tuple[int, int]:
 
 def _transpose_flops(p: Any, ins: list[Shape], out: Shape) -> Optional[int]:
     # The profiler's rule for the gradient-of-convolution op a transposed convolution runs as: 2 x output elements x
-    # kernel weights / (filters x the product of the strides), computed in floating point and truncated.
+    # kernel weights / (filters x the product of the strides), computed in floating point and truncated (exactly,
+    # beyond the integers a float holds, where the profiler's own figure is rounded anyway).
     n = numel(out)
     if n is None:
         return None
-    weights = _taps(p) * ins[0][-1] * p.filters
-    kernel = int(2 * n * weights / (p.filters * math.prod(_tup(p.strides))))
+    num, den = 2 * n * _taps(p) * ins[0][-1] * p.filters, p.filters * math.prod(_tup(p.strides))
+    kernel = int(num / den) if num < 2 ** 53 else num // den
     return add_flops(kernel, _bias_and_activation(p.use_bias, p.activation, out))
 
 
