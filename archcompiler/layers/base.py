@@ -165,7 +165,8 @@ def _to_single(v: Any) -> Any:
 
 
 #: ``3`` or ``[3]``, normalised to one positive integer (the sizes of 1D layers: Conv1D, MaxPooling1D ...).
-IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single, json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
+IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single,
+                                                  json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
 
 
 def _to_tuple(rank: int) -> Callable[[Any], Any]:

@@ -184,8 +184,8 @@ class UpSampling2DParams(LayerParams):
 class UpSampling3DParams(LayerParams):
     """Arguments of ``keras.layers.UpSampling3D`` (nearest neighbour only, as in Keras)."""
 
-    size: sizes(3) = Field((2, 2, 2), description="Upsampling factors for depth, height and width: `2` or "  # type: ignore[valid-type]
-                                                  "`[1, 2, 2]`.")
+    size: sizes(3) = Field(  # type: ignore[valid-type]
+        (2, 2, 2), description="Upsampling factors for depth, height and width: `2` or `[1, 2, 2]`.")
     data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 

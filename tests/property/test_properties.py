@@ -238,7 +238,7 @@ def test_positions_point_at_the_values(value) -> None:
 
 def _reference_data() -> list[tuple[str, dict]]:
     out = []
-    for name in ("resnet50_signs.yaml", "squeezenet.yaml", "preact_resnet_cifar.yaml", "resnet18.yaml"):
+    for name in ("resnet50_signs.yaml", "squeezenet.yaml", "preact_resnet_cifar.yaml", "resnet18.yaml", "unet.yaml"):
         path = ROOT / "specs" / name
         out.append((name, parse(SourceFile.read(path)).data))
     return out
