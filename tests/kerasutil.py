@@ -97,6 +97,35 @@ def params_from_keras(defn: LayerDef, layer: keras.layers.Layer) -> LayerParams:
     return defn.params.model_validate(values)
 
 
+#: Window pools TensorFlow's profiler has no FLOP rule for (MaxPool3D, AvgPool3D): it reports 0 for them.
+UNSEEN_POOLS = ("MaxPooling3D", "AveragePooling3D")
+
+
+def profiler_unseen_flops(op: str, params: LayerParams, ins: Sequence[Shape], out: Shape) -> int:
+    """The part of archc's static FLOPs of one layer that TensorFlow's profiler does not see (the documented
+    deviations of layers/base.py), so that ``static - unseen`` is what the profiler reports:
+
+    * a grouped convolution (``groups > 1``) runs in an XLA function: the whole layer;
+    * MaxPooling3D and AveragePooling3D: no rule for their ops, the whole layer (window area per output element);
+    * Conv3DTranspose: no rule for its kernel's op (only the bias add is seen): 2 x output elements x kernel weights
+      / (filters x the product of the strides), truncated.
+    """
+    import math
+
+    if getattr(params, "groups", 1) > 1:
+        from archcompiler.layers import REGISTRY
+
+        return REGISTRY[op].count_flops(params, list(ins), out) or 0
+    if op in UNSEEN_POOLS:
+        size = params.pool_size  # type: ignore[attr-defined]
+        return math.prod(size) * math.prod(out)  # type: ignore[arg-type]
+    if op == "Conv3DTranspose":
+        p: Any = params
+        weights = math.prod(p.kernel_size) * ins[0][-1] * p.filters
+        return int(2 * math.prod(out) * weights / (p.filters * math.prod(p.strides)))  # type: ignore[arg-type]
+    return 0
+
+
 def static_summary(model: keras.Model) -> tuple[int, int, int]:
     """``(flops, trainable, non_trainable)`` of a Keras functional model by archc's rules, layer by layer.
 

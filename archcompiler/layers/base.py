@@ -12,11 +12,15 @@ FLOP convention (see docs/spec-language.md): the figure TensorFlow's profiler (`
 for the frozen inference graph of the Keras model on a batch of one. The rules reproduce it exactly, including its
 quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the profiler. Per layer:
 
-* Conv2D/Conv1D: ``2 * kh * kw * (Cin / groups)`` per output element, plus one add per output element for the bias.
-  A dilated convolution runs as space-to-batch + convolution, so the profiler counts the padded space-to-batch
-  output (per axis ``d * (ceil(P / d) - k + 1)`` positions, ``P`` the input padded for ``same``/``causal``) instead
-  of the true output size; the rules count the same.
-* DepthwiseConv2D: ``2 * kh * kw`` per output element (+ bias); SeparableConv2D: that plus a 1x1 Conv2D.
+* Conv1D/2D/3D: ``2 * prod(kernel_size) * (Cin / groups)`` per output element, plus one add per output element for
+  the bias. A dilated convolution runs as space-to-batch + convolution, so the profiler counts the padded
+  space-to-batch output (per axis ``d * (ceil(P / d) - k + 1)`` positions, ``P`` the input padded for
+  ``same``/``causal``) instead of the true output size; the rules count the same.
+* Conv1D/2D/3DTranspose run as the gradient of a convolution, which the profiler counts as
+  ``2 * output elements * kernel weights / (filters * prod(strides))``, computed in floating point and truncated
+  (dilation changes nothing there); plus the bias adds.
+* DepthwiseConv1D/2D: ``2 * prod(kernel_size)`` per output element (+ bias); SeparableConv1D/2D: that plus a
+  pointwise convolution.
 * Dense: ``2 * Cin`` per output element, plus the bias add.
 * Fused activations (``activation=...``) count as the Activation layer of the same name
   (:func:`archcompiler.layers.activations.activation_flops`): ReLU, sigmoid, tanh, ELU ... count 0; softmax 5 per
@@ -24,14 +28,24 @@ quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the
   depending on ``max_value`` (6 is free), ``threshold`` and ``negative_slope`` (``relu_ops_per_element``); the
   Softmax layer on another axis than the last adds 2 scalar ops (5 for a negative axis) to compute the transpose.
 * BatchNormalization: ``2N + 5C`` (+``C`` with ``scale``); LayerNormalization: ``9N + 4M`` with ``M`` normalised
-  groups (fewer without center/scale); pooling: window area per output element; GlobalAveragePooling: one per input
-  element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum ...: one
-  per output element per extra input (Average: plus the division); Rescaling: 2 per element; UpSampling2D: 2 in
-  all (nearest: a shape-vector product) or 0 (bilinear).
+  groups (fewer without center/scale); pooling (1D/2D/3D): window area per output element; GlobalAveragePooling: one
+  per input element; GlobalMaxPooling, reshapes, padding, cropping, dropout, concatenation: 0; Add/Multiply/Maximum
+  ...: one per output element per extra input (Average: plus the division); Rescaling: 2 per element;
+  UpSampling2D: 2 in all (nearest: a shape-vector product) or 0 (bilinear); UpSampling1D and 3D: 1 and 3 in all
+  (a shape product per repeated axis).
 
-Known deviation: a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see
-into, so it reports 0 for the whole layer; archc counts the real work (``2 * kh * kw * Cin / groups`` per output
-element plus bias adds).
+Known deviations, where the profiler does not see work that archc counts:
+
+* a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see into, so it
+  reports 0 for the whole layer; archc counts the real work (``2 * prod(kernel_size) * Cin / groups`` per output
+  element plus bias adds);
+* MaxPooling3D and AveragePooling3D: the profiler has no rule for their ops and reports 0; archc counts the window
+  area per output element, as for 1D and 2D;
+* Conv3DTranspose: the profiler has no rule for its kernel's op and sees only the bias add; archc counts the kernel
+  with the rule of the 1D and 2D transposed convolutions.
+
+``tests/kerasutil.py`` (``profiler_unseen_flops``) holds the same list, and the oracle tests check that the
+profiler's figure is exactly archc's minus that part.
 """
 
 from __future__ import annotations
@@ -143,6 +157,71 @@ Padding2D = Annotated[
         NonNegativeInt, tuple[NonNegativeInt, NonNegativeInt],
         tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]]]),
 ]
+
+def _to_single(v: Any) -> Any:
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        return v[0]
+    return v
+
+
+#: ``3`` or ``[3]``, normalised to one positive integer (the sizes of 1D layers: Conv1D, MaxPooling1D ...).
+IntSingle = Annotated[PositiveInt, BeforeValidator(_to_single,
+                                                  json_schema_input_type=Union[PositiveInt, tuple[PositiveInt]])]
+
+
+def _to_tuple(rank: int) -> Callable[[Any], Any]:
+    def normalise(v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return (v,) * rank
+        if isinstance(v, list):
+            return tuple(v)
+        return v
+    return normalise
+
+
+def sizes(rank: int, item: Any = PositiveInt) -> Any:
+    """The type of a per-axis size argument (kernel_size, strides, pool_size ...) of a layer over ``rank`` spatial
+    axes: for rank 1 one integer (``3`` or ``[3]``), as Conv1D has it; for rank 2 and 3 ``3`` or a list of ``rank``
+    integers, normalised to a tuple (``IntPair`` for rank 2). ``item`` is the type of each integer."""
+    if rank == 1:
+        return Annotated[item, BeforeValidator(_to_single, json_schema_input_type=Union[item, tuple[item]])]
+    if rank == 2 and item is PositiveInt:
+        return IntPair
+    each = tuple[(item,) * rank]  # type: ignore[misc]
+    return Annotated[each, BeforeValidator(_to_tuple(rank), json_schema_input_type=Union[item, each])]
+
+
+def _to_borders(rank: int) -> Callable[[Any], Any]:
+    def normalise(v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return ((v, v),) * rank
+        if isinstance(v, (list, tuple)) and len(v) == rank:
+            return tuple((x, x) if isinstance(x, int) and not isinstance(x, bool) else tuple(x) if isinstance(x, list)
+                         else x for x in v)
+        return v
+    return normalise
+
+
+def borders(rank: int) -> Any:
+    """The type of ZeroPadding's ``padding`` and Cropping's ``cropping`` over ``rank`` spatial axes: for rank 1 a
+    ``(left, right)`` pair (``2`` is ``(2, 2)``); for rank 2 and 3 one integer for every border, one per axis (both
+    sides) or a ``(before, after)`` pair per axis, normalised to pairs (``Padding2D`` for rank 2)."""
+    pair = tuple[NonNegativeInt, NonNegativeInt]
+    if rank == 1:
+        return Annotated[pair, BeforeValidator(_to_pair, json_schema_input_type=Union[NonNegativeInt, pair])]
+    if rank == 2:
+        return Padding2D
+    each = tuple[(NonNegativeInt,) * rank]  # type: ignore[misc]
+    full = tuple[(pair,) * rank]  # type: ignore[misc]
+    return Annotated[full, BeforeValidator(_to_borders(rank), json_schema_input_type=Union[NonNegativeInt, each, full])]
+
+
+#: Names of the spatial axes of a channels-last input by rank (for messages: "steps, channels").
+SPATIAL_AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
 
 PaddingMode = Literal["valid", "same"]
 

@@ -1,19 +1,21 @@
-"""Layers that move values without arithmetic: Flatten, Reshape, ZeroPadding2D, Cropping2D and UpSampling2D.
+"""Layers that move values without arithmetic: Flatten, Reshape, and ZeroPadding, Cropping and UpSampling over 1, 2
+or 3 spatial axes (one rank-generic definition per kind: :func:`zero_padding`, :func:`cropping`,
+:func:`upsampling`).
 
-They cost no FLOPs, except UpSampling2D's nearest-neighbour mode, whose graph multiplies a two-element shape
-vector (2 FLOPs whatever the input).
+They cost no FLOPs, except nearest-neighbour upsampling, whose graph multiplies shape elements: one per repeated
+axis in 1D and 3D (1 and 3 FLOPs), a two-element shape vector in 2D (2 FLOPs), whatever the input.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator
 
 from .base import (
-    DOC_DATA_FORMAT, MAX_SIZE, DataFormat, IntPair, LayerDef, LayerParams, Padding2D, Shape, ShapeError,
-    check_spatial, numel, require_rank,
+    DOC_DATA_FORMAT, MAX_SIZE, SPATIAL_AXES, DataFormat, InferFn, IntPair, LayerDef, LayerParams, PositiveInt,
+    Shape, ShapeError, borders, check_spatial, numel, require_rank, sizes,
 )
 from .labels import borders_text, no_label, shape_text, size_text
 
@@ -84,7 +86,7 @@ RESHAPE = LayerDef(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# ZeroPadding2D, Cropping2D, UpSampling2D
+# ZeroPadding, Cropping and UpSampling, 1D/2D/3D
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -92,51 +94,82 @@ def _plus(n: Optional[int], k: int) -> Optional[int]:
     return None if n is None else n + k
 
 
-class ZeroPadding2DParams(LayerParams):
-    """Arguments of ``keras.layers.ZeroPadding2D``: ``3``, ``[1, 2]`` or ``[[top, bottom], [left, right]]``."""
-
-    padding: Padding2D = Field(((1, 1), (1, 1)), description="Rows and columns of zeros to add: `3` (all "
-                                                             "sides), `[1, 2]` (height, width: both sides) or "
-                                                             "`[[top, bottom], [left, right]]`.")
-    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
+def _pairs(rank: int, v: Any) -> tuple[tuple[int, int], ...]:
+    """The (before, after) pairs of a padding or cropping argument per spatial axis (rank 1: one pair)."""
+    return (v,) if rank == 1 else v
 
 
-def _zero_padding_shape(p: ZeroPadding2DParams, ins: list[Shape]) -> Shape:
-    (x,) = ins
-    require_rank("ZeroPadding2D", x, 3, "height, width, channels")
-    (top, bottom), (left, right) = p.padding
-    return (_plus(x[0], top + bottom), _plus(x[1], left + right), x[2])
+_BORDER_DOCS = {
+    1: "`{n}` (both ends) or `[left, right]`",
+    2: "`{n}` (all sides), `[1, 2]` (height, width: both sides) or `[[top, bottom], [left, right]]`",
+    3: "`{n}` (all sides), `[1, 2, 3]` (depth, height, width: both sides) or `[[front, back], [top, bottom], "
+       "[left, right]]`",
+}
+_BORDER_DEFAULT = {("padding", 1): (1, 1), ("padding", 2): ((1, 1), (1, 1)), ("padding", 3): ((1, 1),) * 3,
+                   ("cropping", 1): (1, 1), ("cropping", 2): ((0, 0), (0, 0)), ("cropping", 3): ((1, 1),) * 3}
+_BORDER_WHAT = {("padding", 1): "Zeros to add at the start and end of the steps axis",
+                ("padding", 2): "Rows and columns of zeros to add", ("padding", 3): "Planes of zeros to add",
+                ("cropping", 1): "Steps to remove at the start and end", ("cropping", 2): "Rows and columns to remove",
+                ("cropping", 3): "Planes to remove"}
 
 
-ZERO_PADDING2D = LayerDef(
-    op="ZeroPadding2D", params=ZeroPadding2DParams, infer=_zero_padding_shape, family="reshape",
-    positional="padding", doc="Adds rows and columns of zeros around each feature map.",
-    label=lambda p: borders_text(p.padding),
-)
+def _border_model(op: str, rank: int, arg: str) -> type[LayerParams]:
+    """Arguments of ``keras.layers.<op>`` (ZeroPadding or Cropping over ``rank`` axes; Cropping1D has no
+    ``data_format``)."""
+    example = "3" if arg == "padding" else "2"
+    fields: dict[str, Any] = {arg: (borders(rank), Field(_BORDER_DEFAULT[arg, rank], description=(
+        f"{_BORDER_WHAT[arg, rank]}: {_BORDER_DOCS[rank].format(n=example)}.")))}
+    if not (op == "Cropping1D"):
+        fields["data_format"] = (DataFormat, Field(None, description=DOC_DATA_FORMAT))
+    return create_model(f"{op}Params", __base__=LayerParams, __module__=__name__,
+                        __doc__=f"Arguments of ``keras.layers.{op}``.", **fields)
 
 
-class Cropping2DParams(LayerParams):
-    """Arguments of ``keras.layers.Cropping2D``: ``2``, ``[1, 2]`` or ``[[top, bottom], [left, right]]``."""
-
-    cropping: Padding2D = Field(((0, 0), (0, 0)), description="Rows and columns to remove: `2` (all sides), "
-                                                              "`[1, 2]` (height, width: both sides) or "
-                                                              "`[[top, bottom], [left, right]]`.")
-    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
-
-
-def _cropping_shape(p: Cropping2DParams, ins: list[Shape]) -> Shape:
-    (x,) = ins
-    require_rank("Cropping2D", x, 3, "height, width, channels")
-    (top, bottom), (left, right) = p.cropping
-    out = (_plus(x[0], -(top + bottom)), _plus(x[1], -(left + right)))
-    check_spatial("Cropping2D", out, x, cropping=p.cropping)
-    return (*out, x[2])
+def _padding_shape(op: str, rank: int) -> InferFn:
+    def infer(p: Any, ins: list[Shape]) -> Shape:
+        (x,) = ins
+        require_rank(op, x, rank + 1, f"{SPATIAL_AXES[rank]}, channels")
+        return (*(_plus(n, a + b) for n, (a, b) in zip(x[:-1], _pairs(rank, p.padding))), x[-1])
+    return infer
 
 
-CROPPING2D = LayerDef(
-    op="Cropping2D", params=Cropping2DParams, infer=_cropping_shape, family="reshape", positional="cropping",
-    doc="Removes rows and columns from the borders of each feature map.", label=lambda p: borders_text(p.cropping),
-)
+def _cropping_shape(op: str, rank: int) -> InferFn:
+    def infer(p: Any, ins: list[Shape]) -> Shape:
+        (x,) = ins
+        require_rank(op, x, rank + 1, f"{SPATIAL_AXES[rank]}, channels")
+        out = tuple(_plus(n, -(a + b)) for n, (a, b) in zip(x[:-1], _pairs(rank, p.cropping)))
+        check_spatial(op, out, x, cropping=p.cropping)
+        return (*out, x[-1])
+    return infer
+
+
+def zero_padding(rank: int) -> LayerDef:
+    """The registry entry of ``ZeroPadding<rank>D``."""
+    op = f"ZeroPadding{rank}D"
+    what = {1: "Adds zeros at the start and end of each sequence.",
+            2: "Adds rows and columns of zeros around each feature map.",
+            3: "Adds planes of zeros around each volume (depth, height and width)."}[rank]
+    return LayerDef(op=op, params=_border_model(op, rank, "padding"), infer=_padding_shape(op, rank),
+                    family="reshape", positional="padding", doc=what,
+                    label=lambda p: borders_text(_pairs(rank, p.padding)))
+
+
+def cropping(rank: int) -> LayerDef:
+    """The registry entry of ``Cropping<rank>D``."""
+    op = f"Cropping{rank}D"
+    what = {1: "Removes steps from the start and end of each sequence.",
+            2: "Removes rows and columns from the borders of each feature map.",
+            3: "Removes planes from the borders of each volume (depth, height and width)."}[rank]
+    return LayerDef(op=op, params=_border_model(op, rank, "cropping"), infer=_cropping_shape(op, rank),
+                    family="reshape", positional="cropping", doc=what,
+                    label=lambda p: borders_text(_pairs(rank, p.cropping)))
+
+
+class UpSampling1DParams(LayerParams):
+    """Arguments of ``keras.layers.UpSampling1D`` (one integer factor, no ``data_format``, as in Keras)."""
+
+    size: PositiveInt = Field(2, description="Upsampling factor of the steps axis: each step is repeated `size` "
+                                             "times.")
 
 
 class UpSampling2DParams(LayerParams):
@@ -148,21 +181,43 @@ class UpSampling2DParams(LayerParams):
         "nearest", description="`nearest` repeats each row and column; `bilinear` interpolates between them.")
 
 
-def _upsampling_shape(p: UpSampling2DParams, ins: list[Shape]) -> Shape:
-    (x,) = ins
-    require_rank("UpSampling2D", x, 3, "height, width, channels")
-    return (*(None if n is None else n * s for n, s in zip(x[:2], p.size)), x[2])
+class UpSampling3DParams(LayerParams):
+    """Arguments of ``keras.layers.UpSampling3D`` (nearest neighbour only, as in Keras)."""
+
+    size: sizes(3) = Field(  # type: ignore[valid-type]
+        (2, 2, 2), description="Upsampling factors for depth, height and width: `2` or `[1, 2, 2]`.")
+    data_format: DataFormat = Field(None, description=DOC_DATA_FORMAT)
 
 
-def _upsampling_flops(p: UpSampling2DParams, ins: list[Shape], out: Shape) -> int:
-    # Nearest repeats rows then columns; the profiler only sees the multiplication of a 2-element shape vector.
-    return 2 if p.interpolation == "nearest" else 0
+def _upsampling_shape(op: str, rank: int) -> InferFn:
+    def infer(p: Any, ins: list[Shape]) -> Shape:
+        (x,) = ins
+        require_rank(op, x, rank + 1, f"{SPATIAL_AXES[rank]}, channels")
+        factors = p.size if isinstance(p.size, tuple) else (p.size,)
+        return (*(None if n is None else n * s for n, s in zip(x[:-1], factors)), x[-1])
+    return infer
 
 
-UPSAMPLING2D = LayerDef(
-    op="UpSampling2D", params=UpSampling2DParams, infer=_upsampling_shape, count_flops=_upsampling_flops,
-    family="reshape", positional="size", doc="Repeats rows and columns `size` times (or interpolates bilinearly).",
-    label=lambda p: "×" + size_text(p.size),
-)
+def _upsampling_flops(p: Any, ins: list[Shape], out: Shape) -> int:
+    # Nearest repeats each axis in turn; the profiler only sees, per repeated axis, one multiplication of a
+    # shape element (1D: 1, 3D: 3); in 2D a two-element shape vector is multiplied (2). Bilinear: 0.
+    if getattr(p, "interpolation", "nearest") != "nearest":
+        return 0
+    return len(p.size) if isinstance(p.size, tuple) else 1
 
-LAYERS = (FLATTEN, RESHAPE, ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D)
+
+def upsampling(rank: int) -> LayerDef:
+    """The registry entry of ``UpSampling<rank>D``."""
+    op = f"UpSampling{rank}D"
+    params = {1: UpSampling1DParams, 2: UpSampling2DParams, 3: UpSampling3DParams}[rank]
+    what = {1: "Repeats each step `size` times.",
+            2: "Repeats rows and columns `size` times (or interpolates bilinearly).",
+            3: "Repeats planes, rows and columns `size` times."}[rank]
+    return LayerDef(op=op, params=params, infer=_upsampling_shape(op, rank), count_flops=_upsampling_flops,
+                    family="reshape", positional="size", doc=what, label=lambda p: "×" + size_text(p.size))
+
+
+ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D = zero_padding(2), cropping(2), upsampling(2)
+
+LAYERS = (FLATTEN, RESHAPE, ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D,
+          *(make(rank) for rank in (1, 3) for make in (zero_padding, cropping, upsampling)))

@@ -10,9 +10,10 @@ norm scales, offsets and moving statistics drawn at random so that no layer is a
 archc model and compares predictions on random inputs, in inference mode:
 
 * by name when the spec keeps the reference's layer names (HappyModel, ResNet-50 signs, VGG16, SqueezeNet, the
-  keras.applications specs), through the public ``archcompiler.backends.keras.load_weights_by_name``, which must
-  match every layer (``strict=True``); for keras.applications the weights travel through each supported source: a
-  Keras 3 ``.weights.h5`` file, a legacy ``.h5`` file, a ``.keras`` file and the model object itself;
+  U-Net, the 3D CNN (Keras's automatic names on both sides), the keras.applications specs), through the public
+  ``archcompiler.backends.keras.load_weights_by_name``, which must match every layer (``strict=True``); for
+  keras.applications the weights travel through each supported source: a Keras 3 ``.weights.h5`` file, a legacy
+  ``.h5`` file, a ``.keras`` file and the model object itself;
 * by order otherwise (ResNet-18/34, the CIFAR pre-activation ResNet, linear regression, whose specs use Keras's
   automatic names): the layers that have weights, in ``model.layers`` order, must pair up with the same class and
   weight shapes.
@@ -267,6 +268,50 @@ def squeezenet(input_shape: Sequence[int] = (227, 227, 3), classes: int = 1000) 
     return keras.Model(img_input, x, name="squeezenet")
 
 
+def double_conv(x: Any, filters: int, name: str) -> Any:
+    """U-Net's block: (3x3 convolution without bias, batch norm, ReLU) twice."""
+    for i in (1, 2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return x
+
+
+def unet(input_shape: Sequence[int] = (64, 64, 1), depth: int = 3, base_filters: int = 16,
+         classes: int = 2) -> keras.Model:
+    """U-Net: the encoder keeps each level's output for the decoder's concatenation at the same resolution."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x, skips = inputs, []
+    for level in range(depth):
+        x = double_conv(x, base_filters * 2 ** level, f"enc{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = double_conv(x, base_filters * 2 ** depth, "bottleneck")
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(base_filters * 2 ** level, 2, strides=2, name=f"up{level}")(x)
+        x = layers.Concatenate(name=f"concat{level}")([x, skips[level]])
+        x = double_conv(x, base_filters * 2 ** level, f"dec{level}")
+    outputs = layers.Conv2D(classes, 1, activation="softmax", name="head")(x)
+    return keras.Model(inputs, outputs, name="unet")
+
+
+def cnn3d(input_shape: Sequence[int] = (16, 32, 32, 1), widths: Sequence[int] = (8, 16, 32),
+          classes: int = 4) -> keras.Model:
+    """A 3D CNN classifier with Keras's automatic layer names: (Conv3D, BN, ReLU, 2x2x2 max-pool) per width, global
+    average pooling, dropout, softmax."""
+    inputs = keras.Input(shape=input_shape, name="volume")
+    x = inputs
+    for width in widths:
+        x = layers.Conv3D(width, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling3D(2)(x)
+    x = layers.GlobalAveragePooling3D()(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, x, name="cnn3d")
+
+
 def linear_regression() -> keras.Model:
     """y = w * x + b."""
     return keras.Sequential([keras.Input(shape=(1,)), layers.Dense(1)])
@@ -406,6 +451,34 @@ def test_squeezenet() -> None:
 
 def test_linear_regression() -> None:
     check("linear_regression", linear_regression(), spec("linear_regression.yaml"), copy_by_order)
+
+
+def same_layers(ref: keras.Model, built: keras.Model) -> None:
+    """The same layer names, classes and (trainable, non-trainable) counts on both sides."""
+    assert sorted((layer.name, type(layer).__name__) for layer in ref.layers) == \
+        sorted((layer.name, type(layer).__name__) for layer in built.layers)
+    assert kerasutil.split_params(ref) == kerasutil.split_params(built)
+
+
+def test_unet() -> None:
+    ref, built = unet(), spec("unet.yaml")
+    same_layers(ref, built)
+    check("unet", ref, built, copy_by_name)
+
+
+def test_unet_deeper_and_wider() -> None:
+    """The parameters reach the network: depth 4 from 32 filters on 32x32x3, 5 classes."""
+    ref = unet((32, 32, 3), depth=4, base_filters=32, classes=5)
+    built = spec("unet.yaml", input_shape=[32, 32, 3], depth=4, base_filters=32, classes=5)
+    same_layers(ref, built)
+    check("unet-depth4", ref, built, copy_by_name)
+
+
+def test_cnn3d() -> None:
+    ref = cnn3d()
+    built = spec("cnn3d.yaml")
+    same_layers(ref, built)
+    check("cnn3d", ref, built, copy_by_name)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -75,6 +75,111 @@ def test_pooling_output_size(n, k, s, padding, op) -> None:
     assert defn.infer(p, [(n, n, 3)]) == (want, want, 3)
 
 
+axis = st.tuples(st.integers(1, 40), st.integers(1, 6), st.integers(1, 4), st.integers(1, 3))  # n, k, s, d
+
+CONV_OPS = {1: ["Conv1D", "DepthwiseConv1D", "SeparableConv1D"], 2: ["Conv2D", "DepthwiseConv2D", "SeparableConv2D"],
+            3: ["Conv3D"]}
+
+
+def _per_axis(v: tuple[int, ...], rank: int) -> object:
+    return v[0] if rank == 1 else list(v)
+
+
+@FAST
+@given(data=st.data(), rank=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]), c=st.integers(1, 4),
+       f=st.integers(1, 4), m=st.integers(1, 2))
+def test_every_convolution_rank_counts_windows(data, rank, padding, c, f, m) -> None:
+    """Conv, depthwise and separable convolutions over 1, 2 or 3 axes: each output axis has as many positions as a
+    walk over the padded input finds, and the weights are the product of the kernel sizes times the channels."""
+    axes = data.draw(st.lists(axis, min_size=rank, max_size=rank))
+    if any(s > 1 for _, _, s, _ in axes) and any(d > 1 for _, _, _, d in axes):
+        return  # Keras refuses strides > 1 with dilation > 1
+    op = data.draw(st.sampled_from(CONV_OPS[rank]))
+    n, k, s, d = (tuple(a[i] for a in axes) for i in range(4))
+    args = {"kernel_size": _per_axis(k, rank), "strides": _per_axis(s, rank), "dilation_rate": _per_axis(d, rank),
+            "padding": padding}
+    if op.startswith("Conv"):
+        args["filters"] = f
+    elif op.startswith("Depthwise"):
+        args["depth_multiplier"] = m
+    else:
+        args.update(filters=f, depth_multiplier=m)
+    defn = REGISTRY[op]
+    p = defn.params(**args)
+    x = (*n, c)
+    want = tuple(positions(*a, padding) for a in axes)
+    if min(want) < 1:
+        try:
+            defn.infer(p, [x])
+        except ShapeError as e:
+            assert e.code == "E402"
+            return
+        raise AssertionError("expected E402")
+    out = defn.infer(p, [x])
+    taps, kind = math.prod(k), op.split("Conv")[0] or "Conv"
+    channels = {"Conv": f, "Depthwise": c * m, "Separable": f}[kind]
+    assert out == (*want, channels)
+    weights = {"Conv": taps * c * f + f, "Depthwise": taps * c * m + c * m,
+               "Separable": taps * c * m + c * m * f + f}[kind]
+    assert defn.count_params(p, [x], out) == (weights, 0)
+
+
+@FAST
+@given(data=st.data(), rank=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]), c=st.integers(1, 3),
+       f=st.integers(1, 3))
+def test_transposed_convolutions_invert_the_forward_shape(data, rank, padding, c, f) -> None:
+    """A transposed convolution's output is an input size the forward convolution (same kernel, strides, dilation,
+    padding) maps back to the transposed convolution's input: a walk over it finds ``n`` windows per axis. The one
+    exception is Keras's own: ``same`` with an even (dilated) window and ``output_padding: 0``, one window short."""
+    axes = data.draw(st.lists(axis, min_size=rank, max_size=rank))
+    if any(s > 1 for _, _, s, _ in axes) and any(d > 1 for _, _, _, d in axes):
+        return
+    n, k, s, d = (tuple(a[i] for a in axes) for i in range(4))
+    pad = data.draw(st.none() | st.tuples(*(st.integers(0, x - 1) for x in s)))
+    op = f"Conv{rank}DTranspose"
+    defn = REGISTRY[op]
+    p = defn.params(filters=f, kernel_size=_per_axis(k, rank), strides=_per_axis(s, rank),
+                    dilation_rate=_per_axis(d, rank), padding=padding,
+                    output_padding=None if pad is None else _per_axis(pad, rank))
+    x = (*n, c)
+    short = [pad is not None and padding == "same" and ((ki - 1) * di + 1) % 2 == 0 and pi == 0
+             for ki, di, pi in zip(k, d, pad or (0,) * rank)]
+    if any(short[i] and n[i] == 1 for i in range(rank)):
+        try:
+            defn.infer(p, [x])
+        except ShapeError as e:
+            assert e.code == "E402"
+            return
+        raise AssertionError("expected E402")
+    out = defn.infer(p, [x])
+    assert out[-1] == f
+    for i in range(rank):
+        assert positions(out[i], k[i], s[i], d[i], padding) == n[i] - short[i], (i, out)
+    assert defn.count_params(p, [x], out) == (math.prod(k) * c * f + f, 0)
+
+
+@FAST
+@given(data=st.data(), rank=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]),
+       kind=st.sampled_from(["Max", "Average"]))
+def test_every_pooling_rank_counts_windows(data, rank, padding, kind) -> None:
+    axes = data.draw(st.lists(st.tuples(st.integers(1, 30), st.integers(1, 5), st.integers(1, 5)), min_size=rank,
+                              max_size=rank))
+    n, k, s = (tuple(a[i] for a in axes) for i in range(3))
+    defn = REGISTRY[f"{kind}Pooling{rank}D"]
+    p = defn.params(pool_size=_per_axis(k, rank), strides=_per_axis(s, rank), padding=padding)
+    want = tuple(positions(ni, ki, si, 1, padding) for ni, ki, si in axes)
+    if min(want) < 1:
+        try:
+            defn.infer(p, [(*n, 3)])
+        except ShapeError as e:
+            assert e.code == "E402"
+            return
+        raise AssertionError("expected E402")
+    out = defn.infer(p, [(*n, 3)])
+    assert out == (*want, 3)
+    assert defn.count_flops(p, [(*n, 3)], out) == math.prod(k) * math.prod(want) * 3
+
+
 @FAST
 @given(times=st.integers(0, 12), width=st.integers(1, 16))
 def test_repeat_is_linear(times, width) -> None:
@@ -133,7 +238,7 @@ def test_positions_point_at_the_values(value) -> None:
 
 def _reference_data() -> list[tuple[str, dict]]:
     out = []
-    for name in ("resnet50_signs.yaml", "squeezenet.yaml", "preact_resnet_cifar.yaml", "resnet18.yaml"):
+    for name in ("resnet50_signs.yaml", "squeezenet.yaml", "preact_resnet_cifar.yaml", "resnet18.yaml", "unet.yaml"):
         path = ROOT / "specs" / name
         out.append((name, parse(SourceFile.read(path)).data))
     return out

@@ -119,6 +119,46 @@ model:
     assert [n.op for n in c.graph.nodes] == ["Input", "Dense", "Softmax", "Dense", "Dense", "ReLU"]
 
 
+LONG_SKIPS = """
+params:
+  depth: {type: int, default: 3}
+blocks:
+  down:
+    params: {filters: {type: int}}
+    layers:
+      - Conv2D: {filters: $filters, kernel_size: 3, padding: same, name: "${name}_conv"}
+model:
+  inputs: {x: {shape: [16, 16, 1]}}
+  layers:
+    - for: l
+      in: ${range(depth)}
+      layers:
+        - down: {filters: "${4 * (l + 1)}", name: "enc${l}", id: "skip${l}"}
+        - MaxPooling2D: {name: "pool${l}"}
+    - for: l
+      in: ${range(depth - 1, -1, -1)}
+      layers:
+        - Conv2DTranspose: {filters: "${4 * (l + 1)}", kernel_size: 2, strides: 2, name: "up${l}"}
+        - Concatenate: {inputs: [_, "skip${l}"], name: "cat${l}"}
+"""
+
+
+def test_templated_ids_wire_long_skips() -> None:
+    """Ids built from loop variables name each iteration's output; a later loop reads them back in any order."""
+    c = compile_(LONG_SKIPS)
+    assert [c.graph.node(f"cat{l}").inputs for l in (2, 1, 0)] == [("up2", "enc2_conv"), ("up1", "enc1_conv"),
+                                                                   ("up0", "enc0_conv")]
+    assert c.types["cat0"].shape == (16, 16, 8)
+    assert compile_(LONG_SKIPS, overrides={"depth": 1}).graph.node("cat0").inputs == ("up0", "enc0_conv")
+
+
+def test_templated_ids_are_checked_after_evaluation() -> None:
+    bad_id = LONG_SKIPS.replace('id: "skip${l}"', 'id: "skip${l - 5}"')
+    assert ("E201", "an id is a name like 'shortcut' (letters, digits, _). Received: id='skip-5'") in errors(bad_id)
+    ahead = LONG_SKIPS.replace('inputs: [_, "skip${l}"]', 'inputs: [_, "skip${l + 1}"]')
+    assert ("E320", "unknown reference 'skip3'") in errors(ahead)
+
+
 def test_repeat_zero_times_and_start() -> None:
     c = compile_("""
 model:
