@@ -71,7 +71,7 @@ def _check(tree: Path, rel: str, data: bytes) -> None:
     src = tree / rel
     target = src.with_name("_fuzz_" + src.name)
     target.write_bytes(data)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         load(target)
     except CompileError as e:
@@ -88,7 +88,7 @@ def _check(tree: Path, rel: str, data: bytes) -> None:
             json.loads(out.getvalue())
         if code == 0:
             break  # a valid mutant: once is enough
-    assert time.perf_counter() - t0 < SECONDS
+    assert time.process_time() - t0 < SECONDS
 
 
 @FUZZ

@@ -64,19 +64,19 @@ def test_standard_tags_are_allowed() -> None:
 
 
 def test_deep_nesting_is_refused_quickly() -> None:
-    t = time.perf_counter()
+    t = time.process_time()
     assert codes("[" * 100_000 + "]" * 100_000) == ["E104"]
     assert codes("a:\n" + "".join("  " * i + "- \n" for i in range(1, MAX_DEPTH + 5))) in (["E104"], ["E101"])
-    assert time.perf_counter() - t < 5
+    assert time.process_time() - t < 5
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
-    t = time.perf_counter()
+    t = time.process_time()
     assert codes("\n".join(lines)) == ["E104"]
-    assert time.perf_counter() - t < 5
+    assert time.process_time() - t < 5
 
 
 def test_small_aliases_are_fine() -> None:

@@ -34,19 +34,19 @@ def test_former_crashes_are_clean_errors(text: str, code: str) -> None:
 
 
 def test_empty_loops_are_bounded() -> None:
-    t = time.perf_counter()
+    t = time.process_time()
     text = HEAD + ("    - repeat: 50000\n      layers:\n        - repeat: 50000\n          layers:\n"
                    "            - if: false\n              layers: [Flatten]\n    - Flatten\n")
     assert "E312" in codes(text)
-    assert time.perf_counter() - t < 10
+    assert time.process_time() - t < 10
 
 
 def test_quoting_pass_is_linear() -> None:
-    t = time.perf_counter()
+    t = time.process_time()
     find_unquoted("description: a" + " " * 1_000_000 + "b ${1}")
     find_unquoted(" ".join(["a"] * 300_000) + " ${1}")
     find_unquoted("x: {" + "a: ${1}, " * 100_000 + "}")
-    assert time.perf_counter() - t < 5
+    assert time.process_time() - t < 5
 
 
 def test_block_scalars_and_multiline_strings_are_left_alone() -> None:
@@ -113,7 +113,7 @@ def _many_params_spec(params: int, calls: int) -> str:
 
 
 def test_binding_block_parameters_is_linear_and_counted_as_work() -> None:
-    t = time.perf_counter()
+    t = time.process_time()
     assert len(compile_text(_many_params_spec(10_000, 10), "t.yaml").graph.nodes) == 11
     assert "E312" in codes(_many_params_spec(10_000, 200))  # 2,000,000 parameters bound: over the step limit
-    assert time.perf_counter() - t < 10
+    assert time.process_time() - t < 10
