@@ -1,8 +1,9 @@
-"""Core layers: Input, Dense, Dropout and Rescaling.
+"""Core layers: Input, Dense, Dropout, Rescaling and Identity.
 
 Dense's FLOPs are ``2 * in`` per output element for the matrix product, one per output element for the bias, plus
 its activation as :func:`archcompiler.layers.activations.activation_flops` counts it. Dropout is the identity at
-inference (0 FLOPs); Rescaling multiplies and adds (2 per element, even for ``scale: 1``, ``offset: 0``).
+inference (0 FLOPs), and so is Identity; Rescaling multiplies and adds (2 per element, even for ``scale: 1``,
+``offset: 0``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .base import (
     DOC_ACTIVATION, DOC_USE_BIAS, ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt,
     RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, kernel_macs, numel, same_shape,
 )
-from .labels import activation_text, number_text
+from .labels import activation_text, no_label, number_text
 
 
 class InputParams(LayerParams):
@@ -99,14 +100,51 @@ class DropoutParams(LayerParams):
 
     rate: Annotated[float, Field(strict=True, ge=0, lt=1)] = Field(
         description="Fraction of the inputs set to 0 during training, in [0, 1).")
+    noise_shape: Optional[Annotated[tuple[Optional[PositiveInt], ...], Field(min_length=1, max_length=9)]] = Field(
+        None, description="Shape of the dropout mask, batch included, broadcast against the input: 1 shares one "
+                          "mask value along an axis, null takes the input's size (e.g. `[null, 1, 1, null]` drops "
+                          "whole feature maps of an image); null for a mask of the input's shape.")
     seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]] = Field(
         None, description="Random seed of the dropout mask, for reproducible training.")
 
 
+def _dropout_shape(p: DropoutParams, ins: list[Shape]) -> Shape:
+    """The input's shape; a ``noise_shape`` must broadcast against it (batch included) as the mask does in
+    training: at most the input's rank, aligned from the right, each entry 1 or the input's size. A null entry
+    takes the input's size at the same index, so it needs the input's full rank."""
+    (x,) = ins
+    ns = p.noise_shape
+    if ns is None:
+        return x
+    full = (None, *x)  # the batch size is not known statically
+    if len(ns) > len(full):
+        raise ShapeError(f"Dropout expects a noise_shape of at most the input's rank ({len(full)}, batch included): "
+                         f"the mask must broadcast to the input. Received: noise_shape={ns}, input_shape={x}")
+    if None in ns and len(ns) != len(full):
+        raise ShapeError(f"Dropout expects a noise_shape with null entries to have the input's rank ({len(full)}, "
+                         f"batch included): a null takes the input's size at the same index. Received: "
+                         f"noise_shape={ns}, input_shape={x}")
+    for i, d in enumerate(ns):
+        j = len(full) - len(ns) + i
+        have = full[j]
+        if d is not None and d != 1 and have is not None and d != have:
+            where = "the batch axis" if j == 0 else f"axis {j}"
+            raise ShapeError(f"Dropout expects each noise_shape entry to be 1, null or the input's size along its "
+                             f"axis (aligned from the right, batch included): entry {i} is {d}, {where} has size "
+                             f"{have}. Received: noise_shape={ns}, input_shape={x}")
+    return x
+
+
+def _dropout_label(p: DropoutParams) -> str:
+    if p.noise_shape is None:
+        return number_text(p.rate)
+    return f"{number_text(p.rate)}, mask " + "×".join("?" if d is None else str(d) for d in p.noise_shape)
+
+
 DROPOUT = LayerDef(
-    op="Dropout", params=DropoutParams, infer=same_shape, family="regularization", positional="rate",
+    op="Dropout", params=DropoutParams, infer=_dropout_shape, family="regularization", positional="rate",
     doc="Zeroes a random `rate` fraction of its inputs during training (and scales the rest); identity at inference.",
-    label=lambda p: number_text(p.rate),
+    label=_dropout_label,
 )
 
 
@@ -134,4 +172,16 @@ RESCALING = LayerDef(
     label=_rescaling_label,
 )
 
-LAYERS = (INPUT, DENSE, DROPOUT, RESCALING)
+
+
+class IdentityParams(LayerParams):
+    """``keras.layers.Identity`` takes no arguments."""
+
+
+IDENTITY = LayerDef(
+    op="Identity", params=IdentityParams, infer=same_shape, family="reshape",
+    doc="Returns its input unchanged: a named point in the graph (a placeholder for a layer to come, a tap).",
+    label=no_label,
+)
+
+LAYERS = (INPUT, DENSE, DROPOUT, RESCALING, IDENTITY)
