@@ -21,8 +21,9 @@ Importing TensorFlow through this module keeps its start-up messages off standar
 
 :func:`load_weights_by_name` copies weights into a model layer by layer, matching layer names: from another Keras
 model, a ``.keras`` file, a Keras 3 ``.weights.h5`` file or a legacy (Keras 2) ``.h5`` file such as published
-ImageNet weights. State that a layer derives from its weights (Normalization's mean and variance, as ``adapt()``
-leaves them) follows the weights. The ``specs/keras_applications`` specs keep keras.applications' layer names for this reason.
+ImageNet weights. The ``specs/keras_applications`` specs keep keras.applications' layer names for this reason.
+State that a layer derives from its weights (Normalization's mean and variance, as ``adapt()`` leaves them) follows
+the weights.
 """
 
 from __future__ import annotations

@@ -8,14 +8,15 @@ inference (0 FLOPs), and so is Identity; Rescaling multiplies and adds (2 per el
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from .activations import activation_flops, add_flops
 from .base import (
-    DOC_ACTIVATION, DOC_USE_BIAS, ActivationName, Float, InitializerArg, LayerDef, LayerParams, PositiveInt,
-    RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, kernel_macs, numel, same_shape,
+    DOC_ACTIVATION, DOC_USE_BIAS, ActivationName, InitializerArg, LayerDef, LayerParams, Numbers, PositiveInt,
+    RegularizerArg, Shape, ShapeError, doc_initializer, doc_regularizer, flat_values, kernel_macs, nested_shape, numel,
+    same_shape,
 )
 from .labels import activation_text, no_label, number_text
 
@@ -149,12 +150,31 @@ DROPOUT = LayerDef(
 
 
 class RescalingParams(LayerParams):
-    """Arguments of ``keras.layers.Rescaling``: ``x * scale + offset``."""
+    """Arguments of ``keras.layers.Rescaling``: ``x * scale + offset``, with numbers or per-channel lists."""
 
-    scale: Float = Field(description="Factor the input is multiplied by, e.g. `${1 / 255}` to map pixels to "
-                                     "[0, 1].")
-    offset: Float = Field(0.0, description="Value added after scaling, e.g. -1 with scale `${1 / 127.5}` to map "
-                                           "pixels to [-1, 1].")
+    scale: Numbers = Field(description="Factor the input is multiplied by, e.g. `${1 / 255}` to map pixels to "
+                                      "[0, 1]; a list is one factor per index of the last axis (per channel), "
+                                      "nested lists cover more axes.")
+    offset: Numbers = Field(0.0, description="Value added after scaling, e.g. -1 with scale `${1 / 127.5}` to map "
+                                            "pixels to [-1, 1]; a list like `scale`'s.")
+
+    @field_validator("scale", "offset")
+    @classmethod
+    def _rectangular(cls, v: Any, info: ValidationInfo) -> Any:
+        nested_shape(v, info.field_name or "value")
+        return v
+
+
+def _rescaling_shape(p: RescalingParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    for name in ("scale", "offset"):
+        f = nested_shape(getattr(p, name), name)
+        # aligned with the input's last axes, each either 1 or the input's size: the output keeps the input's shape
+        if len(f) > len(x) or any(d != 1 and n is not None and d != n for d, n in zip(reversed(f), reversed(x))):
+            raise ShapeError(f"Rescaling expects `{name}` to broadcast to the input without changing its shape "
+                             f"(at most its rank, each dimension 1 or the input's size, aligned from the right). "
+                             f"Received: {name} of shape {f}, input_shape={x}")
+    return x
 
 
 def _rescaling_flops(p: RescalingParams, ins: list[Shape], out: Shape) -> Optional[int]:
@@ -162,13 +182,25 @@ def _rescaling_flops(p: RescalingParams, ins: list[Shape], out: Shape) -> Option
     return None if n is None else 2 * n
 
 
+def _factor_text(v: Any) -> str:
+    if not isinstance(v, list):
+        return number_text(v)
+    flat = flat_values(v)
+    return "[" + ", ".join(map(number_text, flat)) + "]" if len(flat) <= 4 else f"[{len(flat)} values]"
+
+
 def _rescaling_label(p: RescalingParams) -> str:
-    return f"×{number_text(p.scale)}" + (f" {p.offset:+g}" if p.offset else "")
+    if isinstance(p.offset, list):
+        offset = f" +{_factor_text(p.offset)}"
+    else:
+        offset = f" {p.offset:+g}" if p.offset else ""
+    return f"×{_factor_text(p.scale)}" + offset
 
 
 RESCALING = LayerDef(
-    op="Rescaling", params=RescalingParams, infer=same_shape, count_flops=_rescaling_flops, family="norm",
-    positional="scale", doc="Computes `x * scale + offset`, e.g. `scale: 1/255` to map pixels to [0, 1].",
+    op="Rescaling", params=RescalingParams, infer=_rescaling_shape, count_flops=_rescaling_flops, family="norm",
+    positional="scale", doc="Computes `x * scale + offset`, e.g. `scale: 1/255` to map pixels to [0, 1]; lists give "
+                            "one factor or offset per channel.",
     label=_rescaling_label,
 )
 

@@ -27,8 +27,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from .base import (
-    DOC_DATA_FORMAT, MAX_SIZE, Axis, DataFormat, Float, LayerDef, LayerParams, Shape, ShapeError,
-    numel, require_known, require_rank, resolve_axis,
+    DOC_DATA_FORMAT, MAX_SIZE, Axis, DataFormat, Float, LayerDef, LayerParams, Numbers, Shape, ShapeError,
+    flat_values, nested_shape, numel, require_known, require_rank, resolve_axis,
 )
 from .labels import axis_text
 
@@ -43,27 +43,6 @@ def _to_axes(v: Any) -> Any:
     return v
 
 
-#: ``mean`` / ``variance``: a number or (nested) lists of numbers, broadcast against the kept axes.
-Statistic = Union[Float, list[Float], list[list[Float]], list[list[list[Float]]]]
-
-
-def _stat_shape(v: Any, what: str) -> tuple[int, ...]:
-    """The shape of a number or of rectangular nested lists; raises ValueError for ragged lists."""
-    if not isinstance(v, list):
-        return ()
-    if not v:
-        raise ValueError(f"`{what}` must not be an empty list. Received: {what}={v}")
-    inner = [_stat_shape(x, what) for x in v]
-    if any(s != inner[0] for s in inner):
-        raise ValueError(f"`{what}` must be a number or nested lists of equal lengths (one value per index of "
-                         f"the kept axes). Received: {what}={v}")
-    return (len(v), *inner[0])
-
-
-def _flat(v: Any) -> list[float]:
-    return [y for x in v for y in _flat(x)] if isinstance(v, list) else [v]
-
-
 class NormalizationParams(LayerParams):
     """Arguments of ``keras.layers.Normalization``: per-index mean and variance of the kept axes, given or adapted."""
 
@@ -71,11 +50,11 @@ class NormalizationParams(LayerParams):
         Union[None, Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
     ] = Field(-1, description="The axis or axes that keep a separate mean and variance per index (-1: one per "
                               "feature of the last axis); null for one scalar mean and variance.")
-    mean: Optional[Statistic] = Field(
+    mean: Optional[Numbers] = Field(
         None, description="The mean to subtract: a number, or a list per index of the kept axes (broadcast from "
                           "the right). Given with `variance`, it is a constant; null (with `variance` null) makes "
                           "mean and variance non-trainable weights, set by `adapt()` or loaded weights.")
-    variance: Optional[Statistic] = Field(
+    variance: Optional[Numbers] = Field(
         None, description="The variance to divide by (its square root): a number or a list shaped like `mean`; "
                           "given exactly when `mean` is.")
     invert: bool = Field(False, description="Apply the inverse: `mean + x * sqrt(variance)`, turning normalised "
@@ -87,7 +66,7 @@ class NormalizationParams(LayerParams):
             raise ValueError(f"Normalization takes `mean` and `variance` together (both or neither). Received: "
                              f"mean={self.mean}, variance={self.variance}")
         if self.mean is not None:
-            m, v = _stat_shape(self.mean, "mean"), _stat_shape(self.variance, "variance")
+            m, v = nested_shape(self.mean, "mean"), nested_shape(self.variance, "variance")
             if m != v:
                 raise ValueError(f"Normalization expects `mean` and `variance` of the same shape. Received: mean "
                                  f"of shape {m}, variance of shape {v}")
@@ -95,7 +74,7 @@ class NormalizationParams(LayerParams):
             if len(m) > axes:
                 raise ValueError(f"Normalization expects `mean` of rank at most the number of kept axes ({axes}). "
                                  f"Received: mean of shape {m} for axis={self.axis}")
-            negative = [x for x in _flat(self.variance) if x < 0]
+            negative = [x for x in flat_values(self.variance) if x < 0]
             if negative:
                 raise ValueError(f"Normalization expects a variance >= 0 everywhere (its square root is taken). "
                                  f"Received: variance={self.variance}")
@@ -124,7 +103,7 @@ def _norm_shape(p: NormalizationParams, ins: list[Shape]) -> Shape:
     kept = _norm_kept(p, x)
     if p.mean is not None:
         target = tuple(x[i] for i in kept)
-        m = _stat_shape(p.mean, "mean")
+        m = nested_shape(p.mean, "mean")
         # mean's axes line up with the last kept axes; each is the kept axis's size or 1
         if any(d not in (1, t) for d, t in zip(reversed(m), reversed(target))):
             raise ShapeError(f"Normalization expects `mean` and `variance` to broadcast to the shape of the kept "

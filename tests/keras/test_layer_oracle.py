@@ -81,8 +81,11 @@ CASES: dict[str, list[Case]] = {
               "kernel_regularizer": {"l2": 1e-4}}, [(5,)]),
     ],
     "Dropout": [Case({"rate": 0.5}, IMG), Case({"rate": 0.0, "seed": 3}, [(5,)]),
-                Case({"rate": 0.3, "noise_shape": [None, 1, 1, 4]}, IMG), Case({"rate": 0.3, "noise_shape": [1, 4]}, IMG)],
-    "Rescaling": [Case({"scale": 1 / 255}, IMG), Case({"scale": 1 / 127.5, "offset": -1.0}, [(5,)])],
+                Case({"rate": 0.3, "noise_shape": [None, 1, 1, 4]}, IMG),
+                Case({"rate": 0.3, "noise_shape": [1, 4]}, IMG)],
+    "Rescaling": [Case({"scale": 1 / 255}, IMG), Case({"scale": 1 / 127.5, "offset": -1.0}, [(5,)]),
+                  Case({"scale": [0.5, 1.0, 2.0, 4.0], "offset": [0.0, -1.0, 1.0, 2.0]}, IMG),
+                  Case({"scale": [[2.0], [3.0]], "offset": 1.0}, [(3, 2, 4)])],
     "Identity": [Case({}, IMG), Case({}, [(5,)])],
     "Normalization": [
         Case({}, [(4, 5, 3)]),

@@ -65,6 +65,13 @@ def data(shape: tuple[int, ...] = (4, 5, 3), n: int = 32, seed: int = 0) -> np.n
             ).astype("float32")
 
 
+def arguments_reach_keras(comp: Any, model: keras.Model) -> None:
+    """Every argument of the spec's layers is in the Keras layers' configs (the check every bundled spec gets)."""
+    from test_oracle_specs import check_arguments
+
+    check_arguments(comp, model)
+
+
 def same_outputs(a: keras.Model, b: keras.Model, x: np.ndarray) -> None:
     ya, yb = np.asarray(a(x, training=False)), np.asarray(b(x, training=False))
     assert float(np.std(ya)) > 0
@@ -96,7 +103,9 @@ def test_adapt_on_the_built_model() -> None:
 def test_adapted_statistics_load_by_name(norm: str, keras_args: dict, tmp_path: Path) -> None:
     ref = hand_written(**keras_args)
     ref.get_layer("normalize").adapt(data())
-    built = compile_text(spec(norm), "n.yaml").to_keras()
+    comp = compile_text(spec(norm), "n.yaml")
+    built = comp.to_keras()
+    arguments_reach_keras(comp, built)
     report = load_weights_by_name(built, ref, strict=True)
     assert report.loaded == ["normalize", "head"]
     same_outputs(ref, built, data(seed=1))
@@ -126,6 +135,7 @@ def test_adapted_statistics_survive_a_saved_model(tmp_path: Path) -> None:
 def test_given_statistics_are_constants(norm: str, keras_args: dict) -> None:
     comp = compile_text(spec(norm), "n.yaml")
     built = comp.to_keras()
+    arguments_reach_keras(comp, built)
     assert comp.stats.nodes["normalization"].total == 0
     assert not built.get_layer("normalization").weights
     ref = hand_written(**keras_args)
@@ -190,3 +200,27 @@ def test_keras_rejects_what_archc_rejects(op: str, params: dict, shape: tuple) -
         defn.infer(p, [shape])
     with pytest.raises(Exception):
         kerasutil.one_layer_model(defn, p, [shape])
+
+
+PER_CHANNEL = """
+archspec: 1
+name: per_channel
+model:
+  inputs:
+    x: {shape: [4, 5, 3]}
+  layers:
+    - Rescaling: {scale: [0.0171, 0.0175, 0.0174], offset: [-2.1179, -2.0357, -1.8044], name: standardise}
+"""
+
+
+def test_per_channel_rescaling_computes_and_saves(tmp_path: Path) -> None:
+    """ImageNet-style standardisation in one layer: lists of factors and offsets, one per channel."""
+    comp = compile_text(PER_CHANNEL, "p.yaml")
+    model = comp.to_keras()
+    arguments_reach_keras(comp, model)
+    x = np.random.default_rng(0).uniform(0, 255, size=(2, 4, 5, 3)).astype("float32")
+    want = x * np.array([0.0171, 0.0175, 0.0174], "float32") + np.array([-2.1179, -2.0357, -1.8044], "float32")
+    assert np.max(np.abs(np.asarray(model(x)) - want)) <= 1e-5
+    save_model(model, tmp_path / "p.keras")
+    loaded = keras.models.load_model(tmp_path / "p.keras")
+    same_outputs(model, loaded, x)
