@@ -138,7 +138,7 @@ def _norm_label(p: NormalizationParams) -> str:
 
 NORMALIZATION = LayerDef(
     op="Normalization", params=NormalizationParams, infer=_norm_shape, count_params=_norm_params,
-    count_flops=_norm_flops, family="norm", positional="axis",
+    count_flops=_norm_flops, family="norm",  # no shorthand: `Normalization: null` would read as the default axis
     doc="Standardises its input as `(x - mean) / sqrt(variance)`, one mean and variance per index of `axis` (null: "
         "one for everything). Given `mean` and `variance`, they are constants; otherwise they are non-trainable "
         "weights (mean, variance and a count), set with `adapt()` on the built model or by loading weights.",
