@@ -16,6 +16,10 @@ values):
   ``crop_to_aspect_ratio`` (the crop box), 12 for ``pad_to_aspect_ratio`` (the padded box) plus one
   multiplication per element of the padding (``ones * fill_value``), when the input needs padding.
 * CenterCrop: 0 (a slice, or a resize when the input is smaller than the crop).
+
+Resizing and CenterCrop take images, (height, width, channels) without the batch. Keras would also take an input of
+two dimensions, reading it as one image without a batch axis, which inside a model resizes the batch axis: archc
+reports that as a shape error instead.
 """
 
 from __future__ import annotations
