@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from .diagnostics import Diagnostic, did_you_mean
 from .expressions import type_name
+from .layers import known_as
 from .validation import pydantic_diagnostics
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ def classify(entry: Any, doc: "Document", path: tuple, layers: Mapping[str, Any]
         args, own, problem = _split(body, beside, None, doc, key_path, f"block '{kind}'")
         return BlockCall(kind, args, own, body, problem, path, key_path, entry)
     choices = [*layers, *blocks]  # type: ignore[misc]
-    hint = did_you_mean(kind, choices) or "run `archc layers` for the layer types"
+    hint = known_as(kind) or did_you_mean(kind, choices) or "run `archc layers` for the layer types"
     return Invalid((Diagnostic("E203", f"unknown layer or block type '{kind}'", doc.span(key_path, key=True),
                                key_path, hint=hint),), path, entry)
 

@@ -22,6 +22,8 @@ Importing TensorFlow through this module keeps its start-up messages off standar
 :func:`load_weights_by_name` copies weights into a model layer by layer, matching layer names: from another Keras
 model, a ``.keras`` file, a Keras 3 ``.weights.h5`` file or a legacy (Keras 2) ``.h5`` file such as published
 ImageNet weights. The ``specs/keras_applications`` specs keep keras.applications' layer names for this reason.
+State that a layer derives from its weights (Normalization's mean and variance, as ``adapt()`` leaves them) follows
+the weights.
 """
 
 from __future__ import annotations
@@ -604,8 +606,18 @@ def load_weights_by_name(model: keras.Model, source: Any, *, skip_mismatch: bool
         raise WeightsMismatchError("not every layer was matched by name (nothing was loaded): " + str(report))
     for layer, new in plan:
         layer.set_weights(new)
+        _state_from_weights(layer)
         report.loaded.append(layer.name)
     return report
+
+
+def _state_from_weights(layer: Any) -> None:
+    """Lets a layer that computes tensors from its weights recompute them after ``set_weights``: Normalization
+    reads its mean and variance weights into the tensors it normalises with when it is built, adapted or loaded
+    from a file (``finalize_state``), not when its weights are set, so without this it would keep the old ones."""
+    finalize = getattr(layer, "finalize_state", None)
+    if callable(finalize):
+        finalize()
 
 
 def _weighted_layers(model: Any) -> Iterator[Any]:

@@ -33,6 +33,11 @@ quirks; ``tests/keras/test_layer_oracle.py`` checks every layer type against the
   ...: one per output element per extra input (Average: plus the division); Rescaling: 2 per element;
   UpSampling2D: 2 in all (nearest: a shape-vector product) or 0 (bilinear); UpSampling1D and 3D: 1 and 3 in all
   (a shape product per repeated axis).
+* GroupNormalization: ``6N + 4G + 2C + C`` for G groups of C channels (fewer without scale/center);
+  UnitNormalization: ``3N + 2M`` for M normalised vectors; Normalization: ``2N + K`` for K statistics (see
+  layers/norm.py and layers/preprocessing.py); Resizing: only its shape arithmetic (0, 2, 12 or 14, plus the
+  padding of ``pad_to_aspect_ratio``); CenterCrop, Permute, Identity, SpatialDropout, GaussianNoise and
+  GaussianDropout: 0; RepeatVector: 1.
 
 Known deviations, where the profiler does not see work that archc counts:
 
@@ -250,6 +255,27 @@ def doc_regularizer(weights: str) -> str:
 #: A float argument (an int is accepted; a bool or a string is not).
 Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+
+#: A number or nested lists of numbers (up to three levels), broadcast against a tensor (Rescaling's ``scale``,
+#: Normalization's ``mean``); :func:`nested_shape` checks that the lists are rectangular.
+Numbers = Union[Float, list[Float], list[list[Float]], list[list[list[Float]]]]
+
+
+def nested_shape(v: Any, what: str) -> tuple[int, ...]:
+    """The shape of a number (``()``) or of rectangular nested lists; ValueError (naming ``what``) for empty or
+    ragged lists."""
+    if not isinstance(v, list):
+        return ()
+    inner = [nested_shape(x, what) for x in v]
+    if not v or any(s != inner[0] for s in inner):
+        raise ValueError(f"`{what}` must be a number or nested lists of equal, non-zero lengths. Received: "
+                         f"{what}={v}")
+    return (len(v), *inner[0])
+
+
+def flat_values(v: Any) -> list[float]:
+    """The numbers of a number or nested lists, in order."""
+    return [y for x in v for y in flat_values(x)] if isinstance(v, list) else [v]
 
 #: A Keras axis: 0 is the batch axis, negative values count from the end.
 Axis = Annotated[int, Field(strict=True, ge=-9, le=9)]

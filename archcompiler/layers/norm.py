@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNormalization and LayerNormalization.
+"""Normalisation layers: BatchNormalization, LayerNormalization, GroupNormalization and UnitNormalization.
 
 Inference-time FLOPs as TensorFlow's profiler counts Keras's graphs (N elements, C channels):
 
@@ -8,6 +8,11 @@ Inference-time FLOPs as TensorFlow's profiler counts Keras's graphs (N elements,
   standard deviation per group (4M for M normalised groups), then ``x * inv + (beta - mean * inv)``; with ``scale``
   the products are element-wise (3N), without it ``mean * inv`` is per group (N + M); ``center`` adds N, the final
   add N.
+* GroupNormalization computes mean and variance per group (4N), ``rsqrt(var + eps)`` twice and ``-mean`` per
+  group (3G), then ``x * inv + res`` (2N) and ``var + eps`` (G). With ``scale``, ``inv * gamma`` and
+  ``-mean * inv`` are per channel (2C; G without it); ``center`` adds beta per channel (C).
+* UnitNormalization squares (N), sums over the axes (N - M for M vectors), takes ``rsqrt(max(sum, eps))`` (3M,
+  the reciprocal root counted twice) and multiplies (N): ``3N + 2M``.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 
 from .base import (
-    Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, doc_initializer,
+    MAX_SIZE, Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, doc_initializer,
     doc_regularizer, numel, require_known, resolve_axis,
 )
 from .labels import axis_text, no_label
@@ -149,4 +154,122 @@ LAYER_NORMALIZATION = LayerDef(
     label=lambda p: "" if p.axis == -1 else axis_text(p.axis),
 )
 
-LAYERS = (BATCH_NORMALIZATION, LAYER_NORMALIZATION)
+
+
+class GroupNormalizationParams(LayerParams):
+    """Arguments of ``keras.layers.GroupNormalization``: channels split into ``groups``, each normalised per sample."""
+
+    groups: Annotated[int, Field(strict=True, ge=-1, le=MAX_SIZE)] = Field(
+        32, description="Number of groups the channels are split into (it must divide the number of channels); "
+                        "-1 for one group per channel (instance normalisation).")
+    axis: Axis = Field(-1, description="The channel axis, split into the groups (0 is the batch; -1 the last "
+                                       "axis).")
+    epsilon: PositiveFloat = Field(0.001, description=_EPSILON)
+    center: bool = Field(True, description=_CENTER)
+    scale: bool = Field(True, description=_SCALE)
+    beta_initializer: InitializerArg = Field("zeros", description=doc_initializer("beta"))
+    gamma_initializer: InitializerArg = Field("ones", description=doc_initializer("gamma"))
+    beta_regularizer: RegularizerArg = Field(None, description=doc_regularizer("beta"))
+    gamma_regularizer: RegularizerArg = Field(None, description=doc_regularizer("gamma"))
+
+    @field_validator("groups")
+    @classmethod
+    def _positive_or_instance(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("groups must be a positive number of groups, or -1 for one group per channel "
+                             "(instance normalisation). Received: groups=0")
+        return v
+
+
+def _gn_channels_groups(p: GroupNormalizationParams, x: Shape) -> tuple[int, int]:
+    c = require_known("GroupNormalization", x, resolve_axis("GroupNormalization", p.axis, x), "channel")
+    g = c if p.groups == -1 else p.groups
+    if g > c or c % g:
+        fits = [d for d in range(1, c + 1) if c % d == 0]
+        raise ShapeError(f"GroupNormalization expects `groups` to divide the number of channels ({c}) into equal "
+                         f"groups: use one of {', '.join(map(str, fits))} (or -1, one group per channel). "
+                         f"Received: groups={p.groups}, axis={p.axis}, input_shape={x}")
+    return c, g
+
+
+def _gn_shape(p: GroupNormalizationParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _gn_channels_groups(p, x)
+    return x
+
+
+def _gn_params(p: GroupNormalizationParams, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    c, _ = _gn_channels_groups(p, ins[0])
+    return ((int(p.center) + int(p.scale)) * c, 0)
+
+
+def _gn_flops(p: GroupNormalizationParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    x = ins[0]
+    n = numel(x)
+    if n is None:
+        return None
+    c, g = _gn_channels_groups(p, x)
+    flops = 4 * n + 3 * g + 2 * n + g  # moments; rsqrt twice and -mean; x * inv + res; var + eps
+    flops += 2 * c if p.scale else g  # inv * gamma and -mean * inv per channel, or -mean * inv per group
+    return flops + (c if p.center else 0)
+
+
+def _gn_label(p: GroupNormalizationParams) -> str:
+    return ("instance" if p.groups == -1 else f"{p.groups} groups") + ("" if p.axis == -1 else f", axis {p.axis}")
+
+
+GROUP_NORMALIZATION = LayerDef(
+    op="GroupNormalization", params=GroupNormalizationParams, infer=_gn_shape, count_params=_gn_params,
+    count_flops=_gn_flops, family="norm", positional="groups",
+    doc="Splits the channels into `groups` and normalises each group of each sample over its channels and "
+        "positions, then scales by gamma and shifts by beta (one per channel). `groups` must divide the channels; "
+        "-1 is instance normalisation.",
+    label=_gn_label,
+)
+
+
+class UnitNormalizationParams(LayerParams):
+    """Arguments of ``keras.layers.UnitNormalization``: each vector along ``axis`` scaled to length 1."""
+
+    axis: Annotated[
+        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
+    ] = Field(-1, description="The axis or list of axes whose vectors are scaled to unit L2 norm (0 is the batch; "
+                              "-1 the last axis).")
+
+    def to_config(self) -> dict[str, Any]:
+        out = super().to_config()
+        if isinstance(self.axis, tuple):
+            out["axis"] = list(self.axis)
+        return out
+
+
+def _un_axes(p: UnitNormalizationParams, x: Shape) -> list[int]:
+    axes = [p.axis] if isinstance(p.axis, int) else list(p.axis)
+    idx = sorted({resolve_axis("UnitNormalization", a, x) for a in axes})
+    if len(idx) != len(axes):
+        raise ShapeError(f"UnitNormalization expects distinct axes. Received: axis={p.axis}, input_shape={x}")
+    return idx
+
+
+def _un_shape(p: UnitNormalizationParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _un_axes(p, x)
+    return x
+
+
+def _un_flops(p: UnitNormalizationParams, ins: list[Shape], out: Shape) -> Optional[int]:
+    x = ins[0]
+    n = numel(x)
+    if n is None:
+        return None
+    m = numel(tuple(d for i, d in enumerate(x) if i not in _un_axes(p, x)))
+    return 3 * n + 2 * m  # type: ignore[operator]
+
+
+UNIT_NORMALIZATION = LayerDef(
+    op="UnitNormalization", params=UnitNormalizationParams, infer=_un_shape, count_flops=_un_flops, family="norm",
+    positional="axis", doc="Divides each vector along `axis` by its L2 norm (no weights).",
+    label=lambda p: "" if p.axis == -1 else axis_text(p.axis),
+)
+
+LAYERS = (BATCH_NORMALIZATION, LAYER_NORMALIZATION, GROUP_NORMALIZATION, UNIT_NORMALIZATION)

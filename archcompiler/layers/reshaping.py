@@ -1,9 +1,10 @@
-"""Layers that move values without arithmetic: Flatten, Reshape, and ZeroPadding, Cropping and UpSampling over 1, 2
-or 3 spatial axes (one rank-generic definition per kind: :func:`zero_padding`, :func:`cropping`,
-:func:`upsampling`).
+"""Layers that move values without arithmetic: Flatten, Reshape, Permute, RepeatVector, and ZeroPadding, Cropping
+and UpSampling over 1, 2 or 3 spatial axes (one rank-generic definition per kind: :func:`zero_padding`,
+:func:`cropping`, :func:`upsampling`).
 
 They cost no FLOPs, except nearest-neighbour upsampling, whose graph multiplies shape elements: one per repeated
-axis in 1D and 3D (1 and 3 FLOPs), a two-element shape vector in 2D (2 FLOPs), whatever the input.
+axis in 1D and 3D (1 and 3 FLOPs), a two-element shape vector in 2D (2 FLOPs), whatever the input; and
+RepeatVector, whose graph multiplies the repeat count into the shape (1 FLOP).
 """
 
 from __future__ import annotations
@@ -219,5 +220,62 @@ def upsampling(rank: int) -> LayerDef:
 
 ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D = zero_padding(2), cropping(2), upsampling(2)
 
-LAYERS = (FLATTEN, RESHAPE, ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D,
+# ---------------------------------------------------------------------------------------------------------------
+# Permute and RepeatVector
+# ---------------------------------------------------------------------------------------------------------------
+
+AxisIndex = Annotated[int, Field(strict=True, ge=1, le=8)]
+
+
+class PermuteParams(LayerParams):
+    """Arguments of ``keras.layers.Permute``: the new order of the axes, batch excluded, counted from 1."""
+
+    dims: Annotated[tuple[AxisIndex, ...], Field(min_length=1, max_length=8)] = Field(
+        description="The input axes in their new order, counted from 1 (the batch stays first): `[2, 1]` swaps "
+                    "the two axes of a sequence; a permutation of 1 ... rank.")
+
+    @field_validator("dims")
+    @classmethod
+    def _permutation(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if sorted(v) != list(range(1, len(v) + 1)):
+            raise ValueError(f"dims must be a permutation of 1 ... {len(v)} (each input axis once, counted from 1; "
+                             f"the batch axis 0 stays first). Received: dims={list(v)}")
+        return v
+
+
+def _permute_shape(p: PermuteParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if len(x) != len(p.dims):
+        raise ShapeError(f"Permute expects dims to order every axis of its input: {len(x)} axes, batch excluded, "
+                         f"so a permutation of 1 ... {len(x)}. Received: dims={list(p.dims)}, input_shape={x}")
+    return tuple(x[d - 1] for d in p.dims)
+
+
+PERMUTE = LayerDef(
+    op="Permute", params=PermuteParams, infer=_permute_shape, family="reshape", positional="dims",
+    doc="Reorders the axes of its input (batch excluded): `dims: [2, 1]` transposes a sequence.",
+    label=lambda p: "(" + ", ".join(str(d) for d in p.dims) + ")",
+)
+
+
+class RepeatVectorParams(LayerParams):
+    """Arguments of ``keras.layers.RepeatVector``: how many times a vector is repeated."""
+
+    n: PositiveInt = Field(description="Number of repetitions: a vector of shape (features) becomes (n, features).")
+
+
+def _repeat_vector_shape(p: RepeatVectorParams, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    require_rank("RepeatVector", x, 1, "features")
+    return (p.n, x[0])
+
+
+REPEAT_VECTOR = LayerDef(
+    op="RepeatVector", params=RepeatVectorParams, infer=_repeat_vector_shape, count_flops=lambda p, ins, out: 1,
+    family="reshape", positional="n", doc="Repeats a vector `n` times: shape (features) becomes (n, features).",
+    label=lambda p: f"×{p.n}",
+)
+
+
+LAYERS = (FLATTEN, RESHAPE, ZERO_PADDING2D, CROPPING2D, UPSAMPLING2D, PERMUTE, REPEAT_VECTOR,
           *(make(rank) for rank in (1, 3) for make in (zero_padding, cropping, upsampling)))

@@ -10,10 +10,10 @@ norm scales, offsets and moving statistics drawn at random so that no layer is a
 archc model and compares predictions on random inputs, in inference mode:
 
 * by name when the spec keeps the reference's layer names (HappyModel, ResNet-50 signs, VGG16, SqueezeNet, the
-  U-Net, the 3D CNN (Keras's automatic names on both sides), the keras.applications specs), through the public
-  ``archcompiler.backends.keras.load_weights_by_name``, which must match every layer (``strict=True``); for
-  keras.applications the weights travel through each supported source: a Keras 3 ``.weights.h5`` file, a legacy
-  ``.h5`` file, a ``.keras`` file and the model object itself;
+  U-Net, the 3D CNN (Keras's automatic names on both sides), the normalized CNN, the keras.applications specs),
+  through the public ``archcompiler.backends.keras.load_weights_by_name``, which must match every layer
+  (``strict=True``); for keras.applications the weights travel through each supported source: a Keras 3
+  ``.weights.h5`` file, a legacy ``.h5`` file, a ``.keras`` file and the model object itself;
 * by order otherwise (ResNet-18/34, the CIFAR pre-activation ResNet, linear regression, whose specs use Keras's
   automatic names): the layers that have weights, in ``model.layers`` order, must pair up with the same class and
   weight shapes.
@@ -310,6 +310,27 @@ def cnn3d(input_shape: Sequence[int] = (16, 32, 32, 1), widths: Sequence[int] = 
     x = layers.Dropout(0.3)(x)
     x = layers.Dense(classes, activation="softmax")(x)
     return keras.Model(inputs, x, name="cnn3d")
+def normalized_cnn(input_shape: Sequence[int] = (36, 36, 3), classes: int = 10,
+                   widths: Sequence[int] = (32, 64, 128), groups: int = 8) -> keras.Model:
+    """A classifier with its preprocessing inside: centre crop, rescaling, per-channel standardisation, input
+    noise; stages of convolution, group normalisation, ReLU, spatial dropout and max-pooling; unit-length features
+    into the classifier."""
+    image = keras.Input(shape=input_shape, name="image")
+    x = layers.CenterCrop(32, 32, name="crop")(image)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+    x = layers.Normalization(axis=-1, name="normalize")(x)
+    x = layers.GaussianNoise(0.05, name="noise")(x)
+    for n, filters in enumerate(widths, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{n}")(x)
+        x = layers.GroupNormalization(groups=groups, name=f"gn{n}")(x)
+        x = layers.Activation("relu", name=f"relu{n}")(x)
+        x = layers.SpatialDropout2D(0.1, name=f"spatial_dropout{n}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{n}")(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.UnitNormalization(name="unit_norm")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    x = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(image, x, name="normalized_cnn")
 
 
 def linear_regression() -> keras.Model:
@@ -447,6 +468,19 @@ def test_vgg16_at_32x32() -> None:
 
 def test_squeezenet() -> None:
     check("squeezenet", squeezenet(), spec("squeezenet.yaml"), copy_by_name)
+
+
+def test_normalized_cnn() -> None:
+    """Every layer of the spec by name, the Normalization statistics included: adapted on pixel-range images in the
+    reference, they reach the archc model through load_weights_by_name."""
+    ref, built = normalized_cnn(), spec("normalized_cnn.yaml")
+    pixels = np.random.default_rng(2).uniform(0, 255, size=(16, 32, 32, 3)).astype("float32")
+    ref.get_layer("normalize").adapt(pixels / 255 * [1.0, 0.5, 0.25] + [0.0, 0.4, 0.8])
+    mean, variance, _ = ref.get_layer("normalize").get_weights()
+    assert np.ptp(mean) > 0.1 and np.ptp(variance) > 0.01  # the standardisation is not an identity
+    assert [layer.name for layer in ref.layers] == [layer.name for layer in built.layers]
+    check("normalized_cnn", ref, built, copy_by_name)
+    assert built.get_layer("normalize").get_weights()[0] == pytest.approx(mean)
 
 
 def test_linear_regression() -> None:

@@ -164,6 +164,8 @@ def _same(ours: Any, theirs: Any, name: str) -> bool:
         ours = "linear"
     if name == "axis" and isinstance(ours, int) and isinstance(theirs, (list, tuple)) and len(theirs) == 1:
         theirs = theirs[0]
+    if name == "axis" and ours is None and theirs in ((), []):  # Normalization keeps "all axes" as no kept axes
+        return True
     if name == "data_format" and ours is None:
         return theirs in (None, "channels_last")
     return _close(_norm(ours), _norm(theirs))

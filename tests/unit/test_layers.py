@@ -7,6 +7,7 @@ tests/keras/test_layer_oracle.py, which re-checks them against Keras)."""
 from __future__ import annotations
 
 import ast
+import re
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -240,6 +241,45 @@ ROWS = [
     row("ZeroPadding3D", {"padding": [[1, 0], 1, [0, 2]]}, [(2, 3, 4, 3)], (3, 5, 6, 3), N0, 0, "mixed"),
     row("Cropping1D", {}, [(4, 3)], (2, 3), N0, 0, "default"),
     row("Cropping3D", {}, [(4, 5, 6, 3)], (2, 3, 4, 3), N0, 0, "default"),
+    row("Rescaling", {"scale": [0.5, 2.0, 1.0], "offset": [1.0, 0.0, -1.0]}, [(4, 5, 3)], (4, 5, 3), N0, 120,
+        "per-channel"),
+    row("Rescaling", {"scale": [[2.0], [3.0]]}, [(None, 2, 3)], (None, 2, 3), N0, None, "nested"),
+    row("Permute", {"dims": [2, 1]}, [(4, 5)], (5, 4), N0, 0, "swap"),
+    row("Permute", {"dims": [3, 1, 2]}, [(None, 5, 6)], (6, None, 5), N0, 0, "unknown"),
+    row("RepeatVector", {"n": 3}, [(4,)], (3, 4), N0, 1, "vector"),
+    row("RepeatVector", {"n": 2}, [(None,)], (2, None), N0, 1, "unknown"),
+    row("Identity", {}, [(4, 5)], (4, 5), N0, 0, "plain"),
+    # Normalization: 2N + K (K mean/variance values); mean, variance and count non-trainable unless given.
+    row("Normalization", {}, [(4, 5, 3)], (4, 5, 3), (0, 7), 123, "last-axis"),
+    row("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), (0, 3), 121, "scalar"),
+    row("Normalization", {"axis": [1, 2]}, [(4, 5, 3)], (4, 5, 3), (0, 41), 140, "two-axes"),
+    row("Normalization", {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 2.0, 3.0]}, [(4, 5, 3)], (4, 5, 3), N0, 123,
+        "given"),
+    row("Normalization", {}, [(None, 3)], (None, 3), (0, 7), None, "unknown"),
+    row("Resizing", {"height": 6, "width": 7}, [(4, 5, 3)], (6, 7, 3), N0, 0, "bilinear"),
+    row("Resizing", {"height": 3, "width": 9, "crop_to_aspect_ratio": True}, [(8, 8, 2)], (3, 9, 2), N0, 14, "crop"),
+    row("Resizing", {"height": 3, "width": 9, "pad_to_aspect_ratio": True}, [(8, 8, 2)], (3, 9, 2), N0, 268, "pad"),
+    row("Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True}, [(8, 8, 2)], (4, 4, 2), N0, 12,
+        "pad-nothing"),
+    row("Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True}, [(None, 8, 2)], (4, 4, 2), N0, None,
+        "pad-unknown"),
+    row("Resizing", {"height": 3, "width": 5, "interpolation": "lanczos3"}, [(None, None, 2)], (3, 5, 2), N0, 2,
+        "lanczos"),
+    row("CenterCrop", {"height": 2, "width": 3}, [(4, 5, 3)], (2, 3, 3), N0, 0, "smaller"),
+    row("CenterCrop", {"height": 6, "width": 7}, [(None, 5, 3)], (6, 7, 3), N0, 0, "larger"),
+    # GroupNormalization: 4N + 3G + 2N + G + (2C or G) + (C with center).
+    row("GroupNormalization", {"groups": 2}, [(4, 5, 6)], (4, 5, 6), (12, 0), 746, "groups"),
+    row("GroupNormalization", {"groups": -1, "center": False}, [(4, 5, 6)], (4, 5, 6), (6, 0), 756, "instance"),
+    row("GroupNormalization", {"groups": 3, "scale": False}, [(None, 6)], (None, 6), (6, 0), None, "unknown"),
+    row("UnitNormalization", {}, [(4, 5, 6)], (4, 5, 6), N0, 400, "last"),
+    row("UnitNormalization", {"axis": [1, 2]}, [(4, 5, 6)], (4, 5, 6), N0, 372, "two-axes"),
+    row("SpatialDropout1D", {"rate": 0.2}, [(4, 5)], (4, 5), N0, 0, "sequence"),
+    row("SpatialDropout2D", {"rate": 0.2}, [(None, 4, 5)], (None, 4, 5), N0, 0, "image"),
+    row("SpatialDropout3D", {"rate": 0.2}, [(2, 3, 4, 5)], (2, 3, 4, 5), N0, 0, "volume"),
+    row("GaussianNoise", {"stddev": 0.1}, [(4, 5)], (4, 5), N0, 0, "noise"),
+    row("GaussianDropout", {"rate": 0.1}, [(4, 5)], (4, 5), N0, 0, "noise"),
+    row("Dropout", {"rate": 0.5, "noise_shape": [None, 1, 1, 3]}, [(4, 5, 3)], (4, 5, 3), N0, 0, "noise-shape"),
+    row("Dropout", {"rate": 0.5, "noise_shape": [1, 3]}, [(4, 5, 3)], (4, 5, 3), N0, 0, "noise-shape-short"),
 ]
 
 
@@ -327,6 +367,36 @@ INVALID_PARAMS = [
     ("Add", {"axis": 1}),
     ("Input", {"shape": []}),
     ("Input", {"shape": [0, 3]}),
+    ("Dropout", {"rate": 0.5, "noise_shape": [0, 3]}),
+    ("Rescaling", {"scale": [[1.0, 2.0], [3.0]]}),
+    ("Rescaling", {"scale": []}),
+    ("Rescaling", {"scale": 1.0, "offset": "1"}),
+    ("Dropout", {"rate": 0.5, "noise_shape": []}),
+    ("Normalization", {"mean": 1.0}),
+    ("Normalization", {"variance": 1.0}),
+    ("Normalization", {"mean": [1.0, 2.0], "variance": 1.0}),
+    ("Normalization", {"mean": [[1.0], [2.0]], "variance": [[1.0], [2.0]]}),
+    ("Normalization", {"mean": [[1.0, 2.0], [3.0]], "variance": [[1.0, 2.0], [3.0]], "axis": [1, 2]}),
+    ("Normalization", {"mean": 0.0, "variance": -1.0}),
+    ("Normalization", {"mean": [], "variance": []}),
+    ("Normalization", {"axis": "all"}),
+    ("Resizing", {"height": 4}),
+    ("Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True}),
+    ("Resizing", {"height": 4, "width": 4, "interpolation": "cubic"}),
+    ("Resizing", {"height": 4, "width": 4, "fill_mode": "reflect"}),
+    ("CenterCrop", {"height": 0, "width": 4}),
+    ("GroupNormalization", {"groups": 0}),
+    ("GroupNormalization", {"groups": -2}),
+    ("UnitNormalization", {"axis": []}),
+    ("SpatialDropout2D", {"rate": 1.0}),
+    ("SpatialDropout1D", {"rate": 0.5, "data_format": "channels_last"}),
+    ("GaussianNoise", {"stddev": 1.5}),
+    ("GaussianDropout", {"rate": 1.0}),
+    ("Permute", {"dims": [1, 3]}),
+    ("Permute", {"dims": [2, 2]}),
+    ("Permute", {"dims": [0, 1]}),
+    ("RepeatVector", {"n": 0}),
+    ("Identity", {"x": 1}),
 ]
 
 
@@ -383,7 +453,39 @@ SHAPE_ERRORS = [
     ("Cropping3D", {}, [(4, 2, 4, 3)], "E402"),
     ("ZeroPadding1D", {}, [(4, 3, 3)], "E400"),
     ("UpSampling3D", {}, [(4, 3, 3)], "E400"),
+    ("Dropout", {"rate": 0.5, "noise_shape": [None, 2, 1, 3]}, [(4, 5, 3)], "E400"),
+    ("Rescaling", {"scale": [1.0, 2.0]}, [(4, 3)], "E400"),
+    ("Rescaling", {"scale": 1.0, "offset": [[[1.0]], [[2.0]]]}, [(4, 3)], "E400"),
+    ("Rescaling", {"scale": [1.0, 2.0, 3.0]}, [(4, 1)], "E400"),
+    ("Dropout", {"rate": 0.5, "noise_shape": [None, 1, 1]}, [(4, 5, 3)], "E400"),
+    ("Dropout", {"rate": 0.5, "noise_shape": [1, 1, 1, 1, 1]}, [(4, 5, 3)], "E400"),
+    ("Normalization", {"mean": [1.0, 2.0], "variance": [1.0, 2.0]}, [(4, 3)], "E400"),
+    ("Normalization", {"axis": 1}, [(None, 3)], "E400"),
+    ("Normalization", {"axis": [1, -2]}, [(4, 3)], "E400"),
+    ("Normalization", {"axis": 0}, [(4, 3)], "E400"),
+    ("Resizing", {"height": 4, "width": 4}, [(4, 3)], "E400"),
+    ("CenterCrop", {"height": 4, "width": 4}, [(4, 3, 2, 1)], "E400"),
+    ("GroupNormalization", {"groups": 4}, [(4, 6)], "E400"),
+    ("GroupNormalization", {"groups": 8}, [(4, 6)], "E400"),
+    ("GroupNormalization", {}, [(4, None)], "E400"),
+    ("UnitNormalization", {"axis": 3}, [(4, 6)], "E400"),
+    ("SpatialDropout1D", {"rate": 0.1}, [(4, 5, 6)], "E400"),
+    ("SpatialDropout3D", {"rate": 0.1}, [(4, 5, 6)], "E400"),
+    ("Permute", {"dims": [2, 1]}, [(4, 5, 6)], "E400"),
+    ("RepeatVector", {"n": 2}, [(4, 5)], "E400"),
 ]
+
+
+def test_group_normalization_error_names_the_divisors() -> None:
+    defn = REGISTRY["GroupNormalization"]
+    with pytest.raises(ShapeError, match=r"divide the number of channels \(6\) into equal groups: use one of 1, 2, 3, "
+                                         r"6 \(or -1, one group per channel\)\. Received: groups=4"):
+        defn.infer(defn.params(groups=4), [(4, 6)])
+
+
+def test_permute_error_says_what_a_permutation_is() -> None:
+    with pytest.raises(pydantic.ValidationError, match=r"dims must be a permutation of 1 \.\.\. 2"):
+        REGISTRY["Permute"].params.model_validate({"dims": [1, 3]})
 
 
 @pytest.mark.parametrize("op, params, ins, code", SHAPE_ERRORS,
@@ -498,3 +600,20 @@ def test_layer_modules_do_not_import_keras() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in {"tensorflow", "keras", "tf_keras"}, f"{path.name} imports {name}"
+
+
+def test_names_of_other_libraries_get_archcs_name_as_the_hint() -> None:
+    from archcompiler.diagnostics import CompileError
+    from archcompiler.layers import KNOWN_AS
+    from archcompiler.pipeline import compile_text
+
+    text = "archspec: 1\nmodel:\n  inputs: {x: {shape: [4, 4, 8]}}\n  layers:\n    - InstanceNormalization\n" \
+           "    - GroupNorm: 2\n"
+    with pytest.raises(CompileError) as info:
+        compile_text(text, "net.yaml")
+    hints = [d.hint for d in info.value.diagnostics]
+    assert hints == ["archc has no InstanceNormalization: use GroupNormalization with `groups: -1` (one group per "
+                     "channel)", "did you mean 'GroupNormalization'?"]
+    for name, other in KNOWN_AS.items():
+        assert name not in REGISTRY
+        assert all(word in REGISTRY for word in re.findall(r"\b[A-Z][A-Za-z0-9]+\b", other)), other
