@@ -16,6 +16,11 @@ REFERENCE = {
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),
     "specs/keras_applications/resnet50v2.yaml": (25613800, 25568360, 45440, 192),
+    "specs/keras_applications/densenet.yaml": (8062504, 7978856, 83648, 429),
+    "specs/keras_applications/densenet169.yaml": (14307880, 14149480, 158400, 597),
+    "specs/keras_applications/densenet201.yaml": (20242984, 20013928, 229056, 709),
+    "specs/keras_applications/mobilenet.yaml": (4253864, 4231976, 21888, 91),
+    "specs/keras_applications/mobilenetv2.yaml": (3538984, 3504872, 34112, 156),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

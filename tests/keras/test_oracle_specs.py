@@ -67,6 +67,11 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/resnet101": (44_707_176, 44_601_832, 105_344, 347),
     "keras_applications/resnet152": (60_419_944, 60_268_520, 151_424, 517),
     "keras_applications/resnet50v2": (25_613_800, 25_568_360, 45_440, 192),
+    "keras_applications/densenet": (8_062_504, 7_978_856, 83_648, 429),
+    "keras_applications/densenet169": (14_307_880, 14_149_480, 158_400, 597),
+    "keras_applications/densenet201": (20_242_984, 20_013_928, 229_056, 709),
+    "keras_applications/mobilenet": (4_253_864, 4_231_976, 21_888, 91),
+    "keras_applications/mobilenetv2": (3_538_984, 3_504_872, 34_112, 156),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
