@@ -24,7 +24,8 @@ ENV = {"stage": 2, "i": 1, "filters": [64, 64, 256], "f": 3, "name": "res2b", "s
     ("${round(2.567, 1)}", 2.6), ("${format(i, '02d')}", "01"), ("${zip([1, 2], [3, 4])}", [[1, 3], [2, 4]]),
     ("${enumerate(['a'])}", [[0, "a"]]), ("$s.stage", 3), ("${s.depth - 1}", 3), ("${s['stage']}", 3),
     ("${[f, f]}", [3, 3]), ("${none}", None), ("${true}", True), ("${eps * 2}", 4e-5), ("${'a' * 3}", "aaa"),
-    ("${[0] * 2}", [0, 0]), ("${make_divisible(32 * 0.35, 8)}", 16), ("${make_divisible(int(96 * 0.35), 8)}", 32), ("${make_divisible(11, 8)}", 16),
+    ("${[0] * 2}", [0, 0]), ("${make_divisible(32 * 0.35, 8)}", 16), ("${make_divisible(int(96 * 0.35), 8)}", 32),
+    ("${make_divisible(11, 8)}", 16),
     ("${make_divisible(1280 * 1.3, 8)}", 1664), ("${make_divisible(3, 8)}", 8), ("${make_divisible(20, 16)}", 32),
     ("${make_divisible(5, 4, 2)}", 8), ("${make_divisible(3, 4, 1)}", 4),
     ("res${stage}${'abcdef'[i]}_branch2a", "res2b_branch2a"), ("${name}_1_conv", "res2b_1_conv"),
@@ -45,7 +46,8 @@ def test_values(text: str, value) -> None:
     ("${f.x}", "E302", 4), ("${len(3)}", "E302", 2), ("${int('x')}", "E302", 2), ("${filters < 3}", "E302", 10),
     ("${format(1, '{0}')}", "E302", 2), ("${make_divisible(8, 0)}", "E302", 2),
     ("${make_divisible('8', 8)}", "E302", 2), ("${make_divisible(8, 2.5)}", "E302", 2),
-    ("${make_divisible(2.0 ** 70, 8)}", "E302", 2), ("${make_divisible(8)}", "E302", 2), ("${" + "(" * 200 + "1" + ")" * 200 + "}", "E300", None),
+    ("${make_divisible(2.0 ** 70, 8)}", "E302", 2), ("${make_divisible(8)}", "E302", 2),
+    ("${" + "(" * 200 + "1" + ")" * 200 + "}", "E300", None),
 ])
 def test_errors(text: str, code: str, offset: int | None) -> None:
     with pytest.raises(ExprError) as info:
