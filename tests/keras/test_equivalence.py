@@ -527,6 +527,24 @@ def test_mobilenetv2_pads_odd_feature_maps_as_keras_does() -> None:
     check_application("keras_applications/mobilenetv2-75x67", ref, built)
 
 
+def test_mobilenetv2_with_unknown_rows_and_columns() -> None:
+    """input_shape [null, null, 3]: Keras's correct_pad then pads every strided block by ((0, 1), (0, 1)), and so
+    does the spec; the two models agree on a 65x65 batch (odd sizes, which a known shape would pad otherwise)."""
+    ref = keras.applications.MobileNetV2(weights=None, alpha=0.35, include_top=False, pooling="avg",
+                                         input_shape=(None, None, 3))
+    built = spec("keras_applications/mobilenetv2.yaml", alpha=0.35, include_top=False, pooling="avg",
+                 input_shape=[None, None, 3])
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
+    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
+    randomize(ref)
+    copy_by_name(ref, built)
+    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
+    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
+    assert ya.shape == yb.shape == (2, 1280) and float(np.std(ya)) > 0
+    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+
+
 @pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
                                      pytest.param(None, marks=pytest.mark.slow)])
 def test_mobilenetv2_without_top(pooling: str | None) -> None:
