@@ -773,6 +773,24 @@ def _f_format(pos: int, x: Any, spec: Any) -> str:
         raise ExprError("E302", f"format(): {e}", pos) from None
 
 
+def _f_make_divisible(pos: int, v: Any, divisor: Any, min_value: Any = None) -> int:
+    """MobileNet's channel rounding: ``v`` to the nearest multiple of ``divisor`` (halves up), at least ``min_value``
+    (default: ``divisor``), and one ``divisor`` more when rounding would lose over 10% of ``v``."""
+    v = _num(v, pos, "make_divisible()")
+    d = _int(divisor, pos, "make_divisible()'s divisor")
+    low = d if min_value is None else _int(min_value, pos, "make_divisible()'s min_value")
+    if d < 1:
+        raise ExprError("E302", f"make_divisible()'s divisor must be at least 1. Received: {d}", pos)
+    if not (math.isfinite(v) and abs(v) < MAX_INT):
+        raise ExprError("E302", f"make_divisible() needs a finite number below 2**63. Received: {short_repr(v, 40)}",
+                        pos)
+    rounded = max(low, int(v + d / 2) // d * d)
+    rounded = rounded + d if rounded < 0.9 * v else rounded
+    if abs(rounded) >= MAX_INT:
+        raise ExprError("E302", "make_divisible()'s result is not below 2**63", pos)
+    return rounded
+
+
 def _f_zip(pos: int, *xs: Any) -> list:
     for x in xs:
         if not isinstance(x, list):
@@ -803,6 +821,9 @@ FUNCTIONS: dict[str, tuple[Callable, str]] = {
     "format": (_f_format, "format(x, spec): x formatted with a short spec, e.g. format(i, '02d')"),
     "zip": (_f_zip, "zip(xs, ys, ...): a list of [x, y, ...] lists"),
     "enumerate": (_f_enumerate, "enumerate(xs): a list of [index, x] lists"),
+    "make_divisible": (_f_make_divisible, "make_divisible(v, d) or make_divisible(v, d, min_value): v rounded as "
+                       "MobileNet rounds channels: to the nearest multiple of d, at least min_value (default d), "
+                       "d more if that is over 10% below v"),
 }
 
 

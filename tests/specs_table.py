@@ -19,6 +19,11 @@ REFERENCE = {
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),
     "specs/keras_applications/resnet50v2.yaml": (25613800, 25568360, 45440, 192),
+    "specs/keras_applications/densenet.yaml": (8062504, 7978856, 83648, 429),
+    "specs/keras_applications/densenet169.yaml": (14307880, 14149480, 158400, 597),
+    "specs/keras_applications/densenet201.yaml": (20242984, 20013928, 229056, 709),
+    "specs/keras_applications/mobilenet.yaml": (4253864, 4231976, 21888, 91),
+    "specs/keras_applications/mobilenetv2.yaml": (3538984, 3504872, 34112, 156),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).
@@ -26,3 +31,17 @@ PROFILER_FLOPS = {
     "specs/keras_applications/resnet50.yaml": 7_755_299_312,
     "specs/vgg16.yaml": 30_960_211_824,
 }
+
+#: Variants of a bundled spec reached by parameters (spec, overrides) and what keras.applications builds for them
+#: (weights=None, 224x224x3): total, trainable and non-trainable parameters, and the number of Keras layers.
+VARIANTS = [
+    ("specs/keras_applications/mobilenet.yaml", {"alpha": 0.25}, (475544, 470072, 5472, 91)),
+    ("specs/keras_applications/mobilenet.yaml", {"alpha": 0.5}, (1342536, 1331592, 10944, 91)),
+    ("specs/keras_applications/mobilenet.yaml", {"alpha": 0.75}, (2601976, 2585560, 16416, 91)),
+    ("specs/keras_applications/mobilenet.yaml", {"alpha": 1.0, "depth_multiplier": 2}, (7457928, 7426120, 31808, 91)),
+    ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 0.35}, (1691208, 1677128, 14080, 156)),
+    ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 0.5}, (1987224, 1968680, 18544, 156)),
+    ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 0.75}, (2663064, 2636424, 26640, 156)),
+    ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 1.3}, (5431048, 5386792, 44256, 156)),
+    ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 1.4}, (6156712, 6108776, 47936, 156)),
+]

@@ -24,8 +24,11 @@ feature magnitude on features. Both models run the same operations on the same w
 measured difference is 0.0 (bit-identical) for every network here.
 
 Reduced sizes where the full one only costs time: VGG16 at 32x32x3 with 10 classes (its dense layers depend on the
-input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3 (global pooling: the
-weights are the full models').
+input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3, the DenseNets at 32x32x3
+(the smallest keras.applications allows) and the MobileNets at 64x64x3 (global pooling: the weights are the full
+models'). For the DenseNet and MobileNet families, every variant (DenseNet-121/169/201; MobileNet's alpha 0.25 to 1.0
+and a depth multiplier of 2; MobileNetV2's alpha 0.35 to 1.4) and the models without their top (each pooling) are
+compared, the ones that add nothing new to the default run marked slow.
 """
 
 from __future__ import annotations
@@ -554,6 +557,109 @@ def test_resnet152_from_a_keras_file(tmp_path: Path) -> None:
 
     check("keras_applications/resnet152", keras.applications.ResNet152(weights=None, input_shape=(64, 64, 3)),
           spec("keras_applications/resnet152.yaml", input_shape=[64, 64, 3]), copy_by_name, saved)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: DenseNet, MobileNet, MobileNetV2 (every variant a parameter of one family spec)
+# ---------------------------------------------------------------------------------------------------------------
+
+def check_application(name: str, ref: keras.Model, built: keras.Model) -> None:
+    """The archc model is the keras.applications model layer for layer: the same names in the same order, the same
+    classes and parameter counts (trainable, non-trainable), then the same predictions on copied weights."""
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    assert [type(layer).__name__ for layer in built.layers] == [type(layer).__name__ for layer in ref.layers]
+    assert kerasutil.split_params(built) == kerasutil.split_params(ref)
+    assert [tuple(t.shape) for t in built.outputs] == [tuple(t.shape) for t in ref.outputs]
+    check(name, ref, built, copy_by_name)
+
+
+def test_densenet121_at_32x32() -> None:
+    """32x32 is the smallest input keras.applications allows (the last dense block then runs at 1x1)."""
+    check_application("keras_applications/densenet", keras.applications.DenseNet121(weights=None,
+                      input_shape=(32, 32, 3)), spec("keras_applications/densenet.yaml", input_shape=[32, 32, 3]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", [169, 201])
+def test_densenet169_and_201_at_32x32(variant: int) -> None:
+    ref = getattr(keras.applications, f"DenseNet{variant}")(weights=None, input_shape=(32, 32, 3))
+    check_application(f"keras_applications/densenet{variant}", ref,
+                      spec(f"keras_applications/densenet{variant}.yaml", input_shape=[32, 32, 3]))
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_densenet121_without_top(pooling: str | None) -> None:
+    ref = keras.applications.DenseNet121(weights=None, include_top=False, pooling=pooling, input_shape=(32, 32, 3))
+    built = spec("keras_applications/densenet.yaml", include_top=False, pooling=pooling, input_shape=[32, 32, 3])
+    check_application(f"keras_applications/densenet-notop-{pooling}", ref, built)
+
+
+@pytest.mark.parametrize("alpha, depth_multiplier", [(0.25, 1), pytest.param(0.5, 1, marks=pytest.mark.slow),
+                                                     pytest.param(0.75, 1, marks=pytest.mark.slow), (1.0, 1),
+                                                     (0.5, 2)])
+def test_mobilenet(alpha: float, depth_multiplier: int) -> None:
+    ref = keras.applications.MobileNet(weights=None, alpha=alpha, depth_multiplier=depth_multiplier,
+                                       input_shape=(64, 64, 3))
+    built = spec("keras_applications/mobilenet.yaml", alpha=alpha, depth_multiplier=depth_multiplier,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/mobilenet-{alpha}-{depth_multiplier}", ref, built)
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max"])
+def test_mobilenet_without_top(pooling: str) -> None:
+    ref = keras.applications.MobileNet(weights=None, alpha=0.5, include_top=False, pooling=pooling,
+                                       input_shape=(64, 64, 3))
+    built = spec("keras_applications/mobilenet.yaml", alpha=0.5, include_top=False, pooling=pooling,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/mobilenet-notop-{pooling}", ref, built)
+
+
+@pytest.mark.parametrize("alpha", [0.35, *(pytest.param(a, marks=pytest.mark.slow) for a in (0.5, 0.75, 1.0)), 1.3,
+                                   pytest.param(1.4, marks=pytest.mark.slow)])
+def test_mobilenetv2(alpha: float) -> None:
+    ref = keras.applications.MobileNetV2(weights=None, alpha=alpha, input_shape=(64, 64, 3))
+    built = spec("keras_applications/mobilenetv2.yaml", alpha=alpha, input_shape=[64, 64, 3])
+    check_application(f"keras_applications/mobilenetv2-{alpha}", ref, built)
+
+
+def test_mobilenetv2_pads_odd_feature_maps_as_keras_does() -> None:
+    """At 75x67 the strided blocks see odd and even sizes (38x34, 19x17, 10x9, 5x5): keras.applications pads an odd
+    side by one row or column more at the top or left (correct_pad); the spec computes the same padding."""
+    ref = keras.applications.MobileNetV2(weights=None, alpha=1.4, input_shape=(75, 67, 3))
+    built = spec("keras_applications/mobilenetv2.yaml", alpha=1.4, input_shape=[75, 67, 3])
+    pads = {layer.name: layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")}
+    assert pads == {layer.name: layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")}
+    assert sorted({str(p) for p in pads.values()}) == ["((0, 1), (0, 1))", "((0, 1), (1, 1))", "((1, 1), (1, 1))"]
+    check_application("keras_applications/mobilenetv2-75x67", ref, built)
+
+
+def test_mobilenetv2_with_unknown_rows_and_columns() -> None:
+    """input_shape [null, null, 3]: Keras's correct_pad then pads every strided block by ((0, 1), (0, 1)), and so
+    does the spec; the two models agree on a 65x65 batch (odd sizes, which a known shape would pad otherwise)."""
+    ref = keras.applications.MobileNetV2(weights=None, alpha=0.35, include_top=False, pooling="avg",
+                                         input_shape=(None, None, 3))
+    built = spec("keras_applications/mobilenetv2.yaml", alpha=0.35, include_top=False, pooling="avg",
+                 input_shape=[None, None, 3])
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
+    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
+    randomize(ref)
+    copy_by_name(ref, built)
+    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
+    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
+    assert ya.shape == yb.shape == (2, 1280) and float(np.std(ya)) > 0
+    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_mobilenetv2_without_top(pooling: str | None) -> None:
+    ref = keras.applications.MobileNetV2(weights=None, alpha=0.5, include_top=False, pooling=pooling,
+                                         input_shape=(64, 64, 3))
+    built = spec("keras_applications/mobilenetv2.yaml", alpha=0.5, include_top=False, pooling=pooling,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/mobilenetv2-notop-{pooling}", ref, built)
 
 
 # ---------------------------------------------------------------------------------------------------------------

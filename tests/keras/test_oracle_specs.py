@@ -20,9 +20,11 @@ transposed convolution, for which it has no rule (``kerasutil.profiler_unseen_fl
 is the static total minus those FLOPs, still compared exactly (``specs/cnn3d.yaml`` has MaxPooling3D layers).
 
 Profiling cost (2-core machine, build + freeze + profile): under 1 s for the small networks, ~2.5 s for the
-ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19. Every spec is profiled, except
-that a spec expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and
-``vgg16.yaml``, whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
+ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; with the two cores shared by other
+work, 9 s for MobileNet, 13 s for MobileNetV2 and 32, 50 and 68 s for DenseNet-121, -169 and -201 (whose 600 and 700
+layers are the cost: the two larger DenseNets are marked slow). Every spec is profiled, except that a spec
+expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and ``vgg16.yaml``,
+whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
 weights as constants, which takes about 7 GB of memory per model, so profiles of models over 100 million
 parameters take a file lock and never run side by side under ``pytest -n``.
 """
@@ -68,6 +70,11 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/resnet101": (44_707_176, 44_601_832, 105_344, 347),
     "keras_applications/resnet152": (60_419_944, 60_268_520, 151_424, 517),
     "keras_applications/resnet50v2": (25_613_800, 25_568_360, 45_440, 192),
+    "keras_applications/densenet": (8_062_504, 7_978_856, 83_648, 429),
+    "keras_applications/densenet169": (14_307_880, 14_149_480, 158_400, 597),
+    "keras_applications/densenet201": (20_242_984, 20_013_928, 229_056, 709),
+    "keras_applications/mobilenet": (4_253_864, 4_231_976, 21_888, 91),
+    "keras_applications/mobilenetv2": (3_538_984, 3_504_872, 34_112, 156),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -98,7 +105,12 @@ def key(path: Path) -> str:
     return path.relative_to(SPECS).with_suffix("").as_posix()
 
 
-SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix()) for p in spec_files()]
+#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph); the smallest of their family
+#: (DenseNet-121) stays in the default run.
+SLOW = {"keras_applications/densenet169", "keras_applications/densenet201"}
+
+SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in SLOW else [])
+               for p in spec_files()]
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,10 @@ ENV = {"stage": 2, "i": 1, "filters": [64, 64, 256], "f": 3, "name": "res2b", "s
     ("${round(2.567, 1)}", 2.6), ("${format(i, '02d')}", "01"), ("${zip([1, 2], [3, 4])}", [[1, 3], [2, 4]]),
     ("${enumerate(['a'])}", [[0, "a"]]), ("$s.stage", 3), ("${s.depth - 1}", 3), ("${s['stage']}", 3),
     ("${[f, f]}", [3, 3]), ("${none}", None), ("${true}", True), ("${eps * 2}", 4e-5), ("${'a' * 3}", "aaa"),
-    ("${[0] * 2}", [0, 0]),
+    ("${[0] * 2}", [0, 0]), ("${make_divisible(32 * 0.35, 8)}", 16), ("${make_divisible(int(96 * 0.35), 8)}", 32),
+    ("${make_divisible(11, 8)}", 16),
+    ("${make_divisible(1280 * 1.3, 8)}", 1664), ("${make_divisible(3, 8)}", 8), ("${make_divisible(20, 16)}", 32),
+    ("${make_divisible(5, 4, 2)}", 8), ("${make_divisible(3, 4, 1)}", 4),
     ("res${stage}${'abcdef'[i]}_branch2a", "res2b_branch2a"), ("${name}_1_conv", "res2b_1_conv"),
     ("conv${stage + 1}_block${i}", "conv3_block1"), ("a$$b", "a$b"), ("no expression", "no expression"),
     ("${filters}", [64, 64, 256]), ("x${filters}", "x[64, 64, 256]"), ("${flag}!", "true!"),
@@ -41,7 +44,10 @@ def test_values(text: str, value) -> None:
     ("${'a' + 1}", "E302", 6), ("${2 ** 1000}", "E302", 4), ("${10 ** 200}", "E302", 5),
     ("${'a' * 1000000}", "E302", 6), ("${range(10 ** 9)}", "E302", 2), ("${s.nope}", "E302", 4),
     ("${f.x}", "E302", 4), ("${len(3)}", "E302", 2), ("${int('x')}", "E302", 2), ("${filters < 3}", "E302", 10),
-    ("${format(1, '{0}')}", "E302", 2), ("${" + "(" * 200 + "1" + ")" * 200 + "}", "E300", None),
+    ("${format(1, '{0}')}", "E302", 2), ("${make_divisible(8, 0)}", "E302", 2),
+    ("${make_divisible('8', 8)}", "E302", 2), ("${make_divisible(8, 2.5)}", "E302", 2),
+    ("${make_divisible(2.0 ** 70, 8)}", "E302", 2), ("${make_divisible(8)}", "E302", 2),
+    ("${" + "(" * 200 + "1" + ")" * 200 + "}", "E300", None),
 ])
 def test_errors(text: str, code: str, offset: int | None) -> None:
     with pytest.raises(ExprError) as info:

@@ -8,7 +8,7 @@ import pytest
 
 import archcompiler
 from helpers import ROOT
-from specs_table import PROFILER_FLOPS, REFERENCE
+from specs_table import PROFILER_FLOPS, REFERENCE, VARIANTS
 
 ALL_SPECS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("specs/**/*.*")
                    if p.suffix in (".yaml", ".json") and "lib" not in p.parts)
@@ -40,6 +40,26 @@ def test_resnet_variants_extend_resnet50(in_root: Path) -> None:
     for name in ("resnet101", "resnet152"):
         text = (ROOT / "specs" / "keras_applications" / f"{name}.yaml").read_text()
         assert "extends: resnet50.yaml" in text
+        assert len([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]) < 20
+
+
+def _variant_id(spec: str, overrides: dict) -> str:
+    return Path(spec).stem + "-" + ",".join(f"{k}={v}" for k, v in overrides.items())
+
+
+@pytest.mark.parametrize("spec, overrides, figures", VARIANTS, ids=[_variant_id(s, o) for s, o, _ in VARIANTS])
+def test_variant_figures(spec: str, overrides: dict, figures: tuple, in_root: Path) -> None:
+    """The variants that are parameters of one family spec (MobileNet's alpha ...) give keras.applications' figures."""
+    comp = archcompiler.load(spec, overrides=overrides)
+    t = comp.stats.total
+    assert (t.total, t.trainable, t.non_trainable, len(comp.graph.nodes)) == figures
+
+
+def test_densenet_variants_extend_densenet121(in_root: Path) -> None:
+    """DenseNet-169 and -201 are a few lines each: the family lives in densenet.yaml."""
+    for name in ("densenet169", "densenet201"):
+        text = (ROOT / "specs" / "keras_applications" / f"{name}.yaml").read_text()
+        assert "extends: densenet.yaml" in text
         assert len([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]) < 20
 
 
