@@ -35,7 +35,7 @@ from .diagnostics import Diagnostic
 from .entries import RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat
 from .entries import called_blocks, literal_id
 from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _Skip, check_type
-from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string
+from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string, free_names
 from .ir import Graph
 from .load import Located, ResolvedSpec, _with_dependencies
 from .parse import Document
@@ -384,13 +384,9 @@ class BlockChecker(Expander):
 
 
 def _names(tree: Node) -> Iterator[Var | Call]:
-    """The variable and function-call nodes of an expression's syntax tree."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (Var, Call)):
-            yield node
-        todo.extend(node.children())
+    """The variable and function-call nodes of an expression's syntax tree that its environment provides (a
+    comprehension's loop variables are its own)."""
+    return free_names(tree)
 
 
 def check_blocks(spec: ResolvedSpec, blocks: Iterable[str], spec_params: bool = False) -> list[Diagnostic]:

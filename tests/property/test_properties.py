@@ -188,3 +188,19 @@ def test_arbitrary_text_fails_only_with_compile_errors(text) -> None:
             compile_text(text, name)
         except CompileError as e:
             e.render()
+
+
+@FAST
+@given(ws=st.lists(st.integers(-50, 50), max_size=12), vs=st.lists(st.integers(-5, 5), max_size=5),
+       a=st.integers(-3, 3), t=st.integers(-60, 60))
+def test_comprehensions_agree_with_python(ws, vs, a, t) -> None:
+    """List comprehensions mean what they mean in Python: nesting left to right, filters where they are written,
+    unpacking of pairs."""
+    from archcompiler.expressions import evaluate_string
+    env = {"ws": ws, "vs": vs, "a": a, "t": t}
+    assert evaluate_string("${[a * w + 1 for w in ws if w > t]}", env) == [a * w + 1 for w in ws if w > t]
+    assert (evaluate_string("${[w - v for w in ws if w != t for v in vs if v < w]}", env)
+            == [w - v for w in ws if w != t for v in vs if v < w])
+    assert (evaluate_string("${[i * w for i, w in enumerate(ws) if i % 2 == 0]}", env)
+            == [i * w for i, w in enumerate(ws) if i % 2 == 0])
+    assert evaluate_string("${[[v * w for v in vs] for w in ws[::2]]}", env) == [[v * w for v in vs] for w in ws[::2]]
