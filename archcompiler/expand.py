@@ -192,6 +192,9 @@ class Expander:
     globals: dict[str, Any] = field(default_factory=dict)
     claimed: dict[str, Span | None] = field(default_factory=dict)
     steps: int = 0
+    #: Entries left out without a message of their own: they read the shape of a layer whose shape error the
+    #: inference stage reports (see shape-aware blocks below).
+    incomplete: int = 0
 
     # -- diagnostics -------------------------------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span | None, ctx: Any = None, path: tuple = (),
@@ -663,6 +666,15 @@ class Expander:
     # -- the model ---------------------------------------------------------------------------------------------
     def run(self) -> Expansion:
         """Expands the model's entries. Raises CompileError with every problem found."""
+        expansion = self.expand_model()
+        if self.diags:
+            raise CompileError(self.diags.items, self.spec.sources)
+        return expansion
+
+    def expand_model(self) -> Expansion:
+        """Expands the model's entries as far as they go: the drafts of every entry that expanded (one that failed
+        is left out with whatever reads it, its problem in ``diags``). Raises CompileError when nothing can be
+        expanded (the spec's own parameters are wrong, no model) or a hard limit stopped the expansion."""
         spec = self.spec
         root = spec.root
         assert root is not None
@@ -694,8 +706,6 @@ class Expander:
                     outs.append(self.resolve_ref(ref, scope, p))
                 except _Skip:
                     outs.append(POISON)
-        if self.diags:
-            raise CompileError(self.diags.items, spec.sources)
         return Expansion(spec.name, self.drafts, inputs, outs, self.instances)
 
     def model_inputs(self, mdef: ModelDef, mdoc: Document, mpath: tuple, scope: Scope) -> list[int]:
@@ -795,13 +805,34 @@ def unused_outputs(drafts: list[_Draft], names: list[str], outputs: list[int]) -
 
 
 def freeze(expansion: Expansion, names: list[str]) -> Graph:
-    """The immutable IR graph of an expansion whose layers are named."""
+    """The immutable IR graph of an expansion whose layers are named. After a failed expansion, the outputs and
+    block instances that would be failed entries are left out (the graph is then only for inference)."""
     nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
                        d.trainable) for k, d in enumerate(expansion.drafts))
     blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
-                   for b in expansion.instances)
+                   for b in expansion.instances if b.output != POISON and POISON not in b.inputs)
     return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),
-                 tuple(names[o] for o in expansion.outputs), blocks)
+                 tuple(names[o] for o in expansion.outputs if o != POISON), blocks)
+
+
+def expand_partial(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> tuple[Graph, list[Diagnostic]]:
+    """Expands a resolved spec as far as it goes: the entries pass, naming, and (when every entry expanded) the
+    unused-output check. Returns the graph of every entry that expanded, and the problems. An entry that failed is
+    left out with whatever reads its output, so the graph can still be inferred and its shape errors reported in
+    the same run, without one about a layer downstream of the failure. The unused-output check (E403) needs the
+    whole graph: after a failure it is not made (what fed the failed entry would look unused).
+
+    Raises:
+        CompileError: when nothing can be expanded (the spec's own parameters, ``--set``) or a hard limit (E312,
+        the work budget) stopped the expansion: the problems found so far.
+    """
+    expander = Expander(spec, dict(overrides or {}))
+    expansion = expander.expand_model()
+    names = assign_names(expansion.drafts)
+    problems = list(expander.diags.items)
+    if not problems and not expander.incomplete:
+        problems = unused_outputs(expansion.drafts, names, expansion.outputs)
+    return freeze(expansion, names), problems
 
 
 def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph:
@@ -810,12 +841,10 @@ def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph
     Raises:
         CompileError: every independent problem, each at its position with its chain of block calls.
     """
-    expansion = Expander(spec, dict(overrides or {})).run()
-    names = assign_names(expansion.drafts)
-    unused = unused_outputs(expansion.drafts, names, expansion.outputs)
-    if unused:
-        raise CompileError(unused, spec.sources)
-    return freeze(expansion, names)
+    graph, problems = expand_partial(spec, overrides)
+    if problems:
+        raise CompileError(problems, spec.sources)
+    return graph
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
