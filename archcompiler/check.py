@@ -133,7 +133,7 @@ class BlockChecker(Expander):
         uses, ok = False, True
         for tree in trees:
             for node in _names(tree):
-                if isinstance(node, Var) and node.name in env:
+                if isinstance(node, Var) and (node.name in env or _is_tensor(node.name, ctx)):
                     uses = True
                 elif isinstance(node, Var) or node.name not in FUNCTIONS:
                     try:  # the evaluator's own message for an unknown variable or function
@@ -381,6 +381,12 @@ class BlockChecker(Expander):
             tables.append(branch.ids)
         tables[0].merge(tables[1])
         body.ids.names, body.ids.open = tables[0].names, tables[0].open  # in place: a loop's body shares its table
+
+
+def _is_tensor(name: str, ctx: Any) -> bool:
+    """Whether an expression's ``name`` may be a tensor in the body being checked: ``_``, a block input or an id
+    defined above (its shape is known only when a call expands the block)."""
+    return isinstance(ctx, _Body) and (name == "_" or name in ctx.ids.names or ctx.ids.open)
 
 
 def _names(tree: Node) -> Iterator[Var | Call]:

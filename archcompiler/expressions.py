@@ -39,7 +39,7 @@ class ExprError(Exception):
     """An error in an expression, with the offset and length of the culprit inside the expression's string."""
 
     def __init__(self, code: str, message: str, offset: int = 0, length: int = 1, hint: str | None = None,
-                 fatal: bool = False):
+                 fatal: bool = False, quiet: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -47,6 +47,7 @@ class ExprError(Exception):
         self.length = max(1, length)
         self.hint = hint
         self.fatal = fatal  # the work budget is spent: nothing more can be evaluated
+        self.quiet = quiet  # the cause is reported on its own (a layer's shape error): no message here
 
 
 #: Work one spec's expressions may do in all: one unit per operation evaluated, plus one per item or character
@@ -726,17 +727,57 @@ def _check(value: Any, pos: int) -> Any:
     return value
 
 
+class TensorRef:
+    """A tensor as expressions see it: a block input, an id, ``_`` or a tap (``stem.act``). Its static type is read
+    only when an expression asks for it: ``.shape`` (a list, batch left out, ``none`` for an unknown dimension),
+    ``.rank`` (the shape's length) and ``.dtype``; ``.key`` is the tensor of the id ``key`` inside a block instance.
+
+    ``read()`` gives ``(shape, dtype)``, or None when the shape cannot be inferred (that layer's error is reported
+    on its own, so reading it fails quietly); ``inner(key)`` gives the tensor of a tap, or None.
+    """
+
+    __slots__ = ("name", "read", "inner")
+
+    def __init__(self, name: str, read: Callable[[], tuple[tuple, str] | None],
+                 inner: Callable[[str], "TensorRef | None"] | None = None):
+        self.name = name
+        self.read = read
+        self.inner = inner
+
+    def attribute(self, key: str, pos: int) -> Any:
+        if key in ("shape", "rank", "dtype"):
+            t = self.read()
+            if t is None:
+                raise ExprError("E302", f"the shape of '{self.name}' cannot be inferred", pos, len(key), quiet=True)
+            shape, dtype = t
+            return list(shape) if key == "shape" else len(shape) if key == "rank" else dtype
+        tap = self.inner(key) if self.inner is not None else None
+        if tap is None:
+            raise ExprError("E302", f"tensor '{self.name}' has no attribute '{key}'", pos, len(key),
+                            hint="a tensor has .shape, .rank and .dtype (and a block instance's ids, as taps)")
+        return tap
+
+    def __repr__(self) -> str:
+        return f"<tensor {self.name}>"
+
+
 def type_name(v: Any) -> str:
     """The spec-language name of a value's type."""
     if v is None:
         return "none"
-    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}.get(
-        type(v), type(v).__name__)
+    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping",
+            TensorRef: "tensor"}.get(type(v), type(v).__name__)
+
+
+#: The hint for arithmetic on none, which is what a tensor's unknown dimension reads as.
+_NONE_HINT = ("an unknown dimension of a tensor's shape (null) is none: give the input a fixed size there, or test "
+              "it first (d == none)")
 
 
 def _num(v: Any, pos: int, op: str) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ExprError("E302", f"'{op}' needs numbers. Received: {type_name(v)} {short_repr(v, 40)}", pos)
+        got = "none" if v is None else f"{type_name(v)} {short_repr(v, 40)}"
+        raise ExprError("E302", f"'{op}' needs numbers. Received: {got}", pos, hint=_NONE_HINT if v is None else None)
     return v
 
 
@@ -812,7 +853,8 @@ def _compare(op: str, a: Any, b: Any, pos: int) -> bool:
             raise TypeError
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
     except TypeError:
-        raise ExprError("E302", f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'", pos) from None
+        raise ExprError("E302", f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'", pos,
+                        hint=_NONE_HINT if a is None or b is None else None) from None
 
 
 def _f_range(pos: int, *args: Any) -> list[int]:
@@ -996,6 +1038,8 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
         case Attr():
             obj = evaluate(node.target, env)
             key = node.key
+            if type(obj) is TensorRef:
+                return obj.attribute(key, pos)
             if not isinstance(obj, dict):
                 raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {short_repr(obj, 40)}", pos,
                                 len(key))
@@ -1120,6 +1164,20 @@ def free_names(tree: Node) -> Iterator[Var | Call]:
         todo.extend((c, bound) for c in node.children())
 
 
+@lru_cache(maxsize=8192)
+def string_names(s: str) -> tuple[str, ...]:
+    """The variable names the expressions of spec string ``s`` read from their environment (none for a plain
+    string or one that does not parse: evaluating it reports the error)."""
+    try:
+        compiled = compile_string(s)
+    except ExprError:
+        return ()
+    if compiled[0] == "lit":
+        return ()
+    trees = [compiled[1]] if compiled[0] == "expr" else [p[0] for p in compiled[1] if not isinstance(p, str)]
+    return tuple(dict.fromkeys(n.name for t in trees for n in free_names(t) if isinstance(n, Var)))
+
+
 def _unknown_variable(node: Var, env: Mapping[str, Any]) -> ExprError:
     """E301 for ``node``, with the nearest name of ``env`` as the hint (a function of its own: a comprehension over
     ``env`` inside :func:`evaluate` would slow down every call)."""
@@ -1210,13 +1268,13 @@ def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     if kind == "lit":
         return compiled[1]
     if kind == "expr":
-        return evaluate(compiled[1], env)
+        return _not_a_tensor(evaluate(compiled[1], env), compiled[1])
     out = []
     for part in compiled[1]:
         if isinstance(part, str):
             out.append(part)
         else:
-            value = evaluate(part[0], env)
+            value = _not_a_tensor(evaluate(part[0], env), part[0])
             if isinstance(value, (list, dict)):
                 _check(value, 0)
             piece = value if type(value) is str else _to_text(value)
@@ -1226,6 +1284,15 @@ def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     if len(text) > MAX_LEN:
         raise ExprError("E302", f"result is longer than {MAX_LEN} characters", 0)
     return text
+
+
+def _not_a_tensor(value: Any, tree: Node) -> Any:
+    """A spec value is data: a tensor itself (``${x}``) is refused, with what to read from it."""
+    if type(value) is TensorRef:
+        raise ExprError("E302", f"'{value.name}' is a tensor, not a value", tree.pos,
+                        hint=f"read its static type: {value.name}.shape, {value.name}.shape[-1], {value.name}.rank; "
+                             f"wire tensors with inputs: [...]")
+    return value
 
 
 def evaluate_data(value: Any, env: Mapping[str, Any]) -> Any:
