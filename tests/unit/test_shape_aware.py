@@ -201,3 +201,18 @@ model:
   layers: [Dense: 2]
 """)
     assert [(d.code, d.message) for d in found] == [("E301", "Dense.units: unknown variable 'z'")]
+
+
+def test_expand_alone_reports_the_shape_error_an_expression_ran_into() -> None:
+    from archcompiler.expand import expand
+    from archcompiler.load import resolve_text
+    spec = resolve_text("""
+model:
+  inputs: {x: {shape: [3, 3, 2]}}
+  layers:
+    - Conv2D: {filters: 2, kernel_size: 5}
+    - Conv2D: {filters: "${_.shape[-1]}", kernel_size: 1}
+""", "t.yaml")
+    with pytest.raises(CompileError) as info:
+        expand(spec)
+    assert [d.code for d in info.value.diagnostics] == ["E402"]
