@@ -11,7 +11,9 @@
 3. **unused outputs** (:func:`unused_outputs`): a layer whose output reaches no model output is E403.
 
 Errors are collected, not raised one by one: an entry that fails is "poisoned" and whatever reads its output is
-skipped quietly, so one mistake gives one message. Expansion is bounded (``MAX_LAYERS``, ``MAX_STEPS``,
+skipped quietly, so one mistake gives one message; :func:`expand_partial` hands on the graph of what did expand, so
+that inference reports its shape errors in the same run. An expression may read the static type of a tensor in
+scope (``x.shape[-1]``: :meth:`Expander.with_tensors`); that tensor's layers are inferred then, each once. Expansion is bounded (``MAX_LAYERS``, ``MAX_STEPS``,
 ``MAX_BLOCK_DEPTH``) and recursive blocks are reported with the chain of calls that led to them. Its cost is linear
 in the work done: a loop body is read once, identical layer arguments are validated once, and binding a name never
 copies more than a few names of an environment.
@@ -27,7 +29,6 @@ from typing import Any, Iterable, Mapping, NamedTuple, Optional
 import pydantic
 
 from . import layers as registry
-from .layers import ShapeError
 from .diagnostics import Collector, CompileError, Diagnostic, Frame, did_you_mean
 from .entries import (
     IDENT, NO_OWN_KEYS, RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat,
@@ -36,6 +37,7 @@ from .entries import (
 from .expressions import ExprError, TensorRef, evaluate_data, short_repr, string_names, type_name
 from .infer import infer_node, infer_partial
 from .ir import BlockInstance, Graph, Node
+from .layers import ShapeError
 from .load import Located, ResolvedSpec
 from .parse import Document
 from .source import Span
