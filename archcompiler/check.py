@@ -35,7 +35,7 @@ from .diagnostics import Diagnostic
 from .entries import RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat
 from .entries import called_blocks, literal_id
 from .expand import MAX_BLOCK_DEPTH, Expander, _Abort, _Skip, check_type
-from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string
+from .expressions import FUNCTIONS, Call, ExprError, Node, Var, compile_string, evaluate, evaluate_string, free_names
 from .ir import Graph
 from .load import Located, ResolvedSpec, _with_dependencies
 from .parse import Document
@@ -133,7 +133,7 @@ class BlockChecker(Expander):
         uses, ok = False, True
         for tree in trees:
             for node in _names(tree):
-                if isinstance(node, Var) and node.name in env:
+                if isinstance(node, Var) and (node.name in env or _is_tensor(node.name, ctx)):
                     uses = True
                 elif isinstance(node, Var) or node.name not in FUNCTIONS:
                     try:  # the evaluator's own message for an unknown variable or function
@@ -383,14 +383,16 @@ class BlockChecker(Expander):
         body.ids.names, body.ids.open = tables[0].names, tables[0].open  # in place: a loop's body shares its table
 
 
+def _is_tensor(name: str, ctx: Any) -> bool:
+    """Whether an expression's ``name`` may be a tensor in the body being checked: ``_``, a block input or an id
+    defined above (its shape is known only when a call expands the block)."""
+    return isinstance(ctx, _Body) and (name == "_" or name in ctx.ids.names or ctx.ids.open)
+
+
 def _names(tree: Node) -> Iterator[Var | Call]:
-    """The variable and function-call nodes of an expression's syntax tree."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (Var, Call)):
-            yield node
-        todo.extend(node.children())
+    """The variable and function-call nodes of an expression's syntax tree that its environment provides (a
+    comprehension's loop variables are its own)."""
+    return free_names(tree)
 
 
 def check_blocks(spec: ResolvedSpec, blocks: Iterable[str], spec_params: bool = False) -> list[Diagnostic]:

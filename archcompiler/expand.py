@@ -11,7 +11,9 @@
 3. **unused outputs** (:func:`unused_outputs`): a layer whose output reaches no model output is E403.
 
 Errors are collected, not raised one by one: an entry that fails is "poisoned" and whatever reads its output is
-skipped quietly, so one mistake gives one message. Expansion is bounded (``MAX_LAYERS``, ``MAX_STEPS``,
+skipped quietly, so one mistake gives one message; :func:`expand_partial` hands on the graph of what did expand, so
+that inference reports its shape errors in the same run. An expression may read the static type of a tensor in
+scope (``x.shape[-1]``: :meth:`Expander.with_tensors`); that tensor's layers are inferred then, each once. Expansion is bounded (``MAX_LAYERS``, ``MAX_STEPS``,
 ``MAX_BLOCK_DEPTH``) and recursive blocks are reported with the chain of calls that led to them. Its cost is linear
 in the work done: a loop body is read once, identical layer arguments are validated once, and binding a name never
 copies more than a few names of an environment.
@@ -32,8 +34,10 @@ from .entries import (
     IDENT, NO_OWN_KEYS, RESERVED_KEYS, BlockCall, Body, Conditional, ForLoop, Invalid, LayerCall, OwnKeys, Repeat,
     TypedEntry, classify_body, literal_id, read_entries,
 )
-from .expressions import ExprError, evaluate_data, short_repr, type_name
+from .expressions import ExprError, TensorRef, evaluate_data, short_repr, string_names, type_name
+from .infer import infer_node, infer_partial
 from .ir import BlockInstance, Graph, Node
+from .layers import ShapeError
 from .load import Located, ResolvedSpec
 from .parse import Document
 from .source import Span
@@ -192,6 +196,11 @@ class Expander:
     globals: dict[str, Any] = field(default_factory=dict)
     claimed: dict[str, Span | None] = field(default_factory=dict)
     steps: int = 0
+    #: Entries left out without a message of their own: they read the shape of a layer whose shape error the
+    #: inference stage reports (see shape-aware blocks below).
+    incomplete: int = 0
+    #: The types inferred so far for expressions that read a shape (by draft index; None: cannot be inferred).
+    known: dict[int, Any] = field(default_factory=dict)
 
     # -- diagnostics -------------------------------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span | None, ctx: Any = None, path: tuple = (),
@@ -206,25 +215,88 @@ class Expander:
             self.diags.items.append(Diagnostic(d.code, d.message, d.span, d.path, chain, d.hint))
 
     def expr_error(self, e: ExprError, doc: Document, path: tuple, ctx: Any, what: str = "") -> None:
+        if e.quiet:  # it read the shape of a layer whose own error the inference stage reports
+            self.incomplete += 1
+            return
         self.error(e.code, (what + ": " if what else "") + e.message, expr_span(e, doc, path), ctx, path, e.hint)
         if e.fatal:  # the spec's work budget is spent: nothing more can be evaluated
             raise _Abort()
 
     # -- values ------------------------------------------------------------------------------------------------
-    def evaluate(self, value: Any, env: Mapping[str, Any], doc: Document, path: tuple, ctx: Any, what: str = ""
-                 ) -> Any:
-        """Evaluates the expressions inside ``value``; on error records it and raises _Skip."""
+    def evaluate(self, value: Any, env: Mapping[str, Any], doc: Document, path: tuple, ctx: Any, what: str = "",
+                 tensors: bool = True) -> Any:
+        """Evaluates the expressions inside ``value``; on error records it and raises _Skip. With ``tensors``, in
+        a scope, an expression also sees the tensors of the scope's ids (see :meth:`with_tensors`)."""
         if value is None or type(value) in _PLAIN:
             return value
         try:
             if isinstance(value, dict):
-                return {k: self.evaluate(v, env, doc, path + (k,), ctx, what) for k, v in value.items()}
+                return {k: self.evaluate(v, env, doc, path + (k,), ctx, what, tensors) for k, v in value.items()}
             if isinstance(value, list):
-                return [self.evaluate(v, env, doc, path + (i,), ctx, what) for i, v in enumerate(value)]
+                return [self.evaluate(v, env, doc, path + (i,), ctx, what, tensors) for i, v in enumerate(value)]
+            if tensors and type(value) is str and type(ctx) is Scope:
+                env = self.with_tensors(value, env, ctx)
             return evaluate_data(value, env)
         except ExprError as e:
             self.expr_error(e, doc, path, ctx, what)
             raise _Skip() from None
+
+    # -- shape-aware expressions -------------------------------------------------------------------------------
+    def with_tensors(self, value: str, env: Mapping[str, Any], scope: Scope) -> Mapping[str, Any]:
+        """``env`` with a :class:`TensorRef` bound for each name the string's expressions read that is no variable
+        but an id of ``scope`` (a block input, an earlier entry's id, a model input) or ``_`` (the previous entry).
+        Nothing is inferred here: a tensor's type is inferred when an expression reads it."""
+        names = string_names(value)
+        if not names:
+            return env
+        ids = scope.flow.ids
+        found: dict[str, TensorRef] = {}
+        for n in names:
+            if n in env:
+                continue
+            if n in ids:
+                found[n] = self.tensor(ids[n], n)
+            elif n == "_" and scope.flow.prev is not None:
+                found[n] = self.tensor(Handle(scope.flow.prev), n)
+        return bind(env, found) if found else env
+
+    def tensor(self, handle: Handle, name: str) -> TensorRef:
+        """The tensor an id refers to, for expressions (its taps, for a block instance)."""
+        inner = handle.inner
+
+        def tap(key: str) -> Optional[TensorRef]:
+            return self.tensor(inner[key], f"{name}.{key}") if inner is not None and key in inner else None
+        return TensorRef(name, lambda: self.type_of(handle.node), tap if inner is not None else None)
+
+    def type_of(self, k: int) -> Optional[tuple[tuple, str]]:
+        """The static ``(shape, dtype)`` of draft ``k``, inferred on demand (its ancestors first, each once: the
+        results are kept), or None when it cannot be: the entry failed (reported), or a layer on the way has a
+        shape error (which the inference stage reports)."""
+        known = self.known
+        if k == POISON:
+            return None
+        todo = [k]
+        while todo:
+            j = todo[-1]
+            if j in known:
+                todo.pop()
+                continue
+            draft = self.drafts[j]
+            missing = [i for i in draft.inputs if i not in known]
+            if missing:
+                todo.extend(missing)
+                continue
+            todo.pop()
+            ins = [known[i] for i in draft.inputs]
+            if any(t is None for t in ins):
+                known[j] = None
+                continue
+            try:
+                known[j] = infer_node(draft.op, draft.params, ins)  # type: ignore[arg-type]
+            except ShapeError:
+                known[j] = None
+        t = known[k]
+        return None if t is None else (t.shape, t.dtype)
 
     # -- parameters --------------------------------------------------------------------------------------------
     def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document | None, tuple]],
@@ -245,7 +317,7 @@ class Expander:
                 vdoc, vpath = loc.doc, loc.path + ("default",)
                 if scope is None:
                     scope = ChainMap(out, env)
-                value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'")
+                value = self.evaluate(decl.default, scope, vdoc, vpath, ctx, f"default of '{name}'", tensors=False)
             problem = check_type(value, decl)
             if problem and vdoc is None:  # the value came from the command line
                 self.error("E330", f"--set {name}: the parameter {problem}", None)
@@ -663,6 +735,15 @@ class Expander:
     # -- the model ---------------------------------------------------------------------------------------------
     def run(self) -> Expansion:
         """Expands the model's entries. Raises CompileError with every problem found."""
+        expansion = self.expand_model()
+        if self.diags:
+            raise CompileError(self.diags.items, self.spec.sources)
+        return expansion
+
+    def expand_model(self) -> Expansion:
+        """Expands the model's entries as far as they go: the drafts of every entry that expanded (one that failed
+        is left out with whatever reads it, its problem in ``diags``). Raises CompileError when nothing can be
+        expanded (the spec's own parameters are wrong, no model) or a hard limit stopped the expansion."""
         spec = self.spec
         root = spec.root
         assert root is not None
@@ -694,8 +775,6 @@ class Expander:
                     outs.append(self.resolve_ref(ref, scope, p))
                 except _Skip:
                     outs.append(POISON)
-        if self.diags:
-            raise CompileError(self.diags.items, spec.sources)
         return Expansion(spec.name, self.drafts, inputs, outs, self.instances)
 
     def model_inputs(self, mdef: ModelDef, mdoc: Document, mpath: tuple, scope: Scope) -> list[int]:
@@ -795,13 +874,41 @@ def unused_outputs(drafts: list[_Draft], names: list[str], outputs: list[int]) -
 
 
 def freeze(expansion: Expansion, names: list[str]) -> Graph:
-    """The immutable IR graph of an expansion whose layers are named."""
+    """The immutable IR graph of an expansion whose layers are named. After a failed expansion, the outputs and
+    block instances that would be failed entries are left out (the graph is then only for inference)."""
     nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
                        d.trainable) for k, d in enumerate(expansion.drafts))
     blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
-                   for b in expansion.instances)
+                   for b in expansion.instances if b.output != POISON and POISON not in b.inputs)
     return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),
-                 tuple(names[o] for o in expansion.outputs), blocks)
+                 tuple(names[o] for o in expansion.outputs if o != POISON), blocks)
+
+
+def expand_partial(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> tuple[Graph, list[Diagnostic]]:
+    """Expands a resolved spec as far as it goes: the entries pass, naming, and (when every entry expanded) the
+    unused-output check. Returns the graph of every entry that expanded, and the problems. An entry that failed is
+    left out with whatever reads its output, so the graph can still be inferred and its shape errors reported in
+    the same run, without one about a layer downstream of the failure. The unused-output check (E403) needs the
+    whole graph: after a failure it is not made (what fed the failed entry would look unused).
+
+    Raises:
+        CompileError: when nothing can be expanded (the spec's own parameters, ``--set``) or a hard limit (E312,
+        the work budget) stopped the expansion: the problems found so far.
+    """
+    graph, problems, _ = _expand(spec, overrides)
+    return graph, problems
+
+
+def _expand(spec: ResolvedSpec, overrides: dict[str, Any] | None) -> tuple[Graph, list[Diagnostic], bool]:
+    """:func:`expand_partial`, and whether entries were left out without a message of their own (they read the
+    shape of a layer whose shape error inference reports)."""
+    expander = Expander(spec, dict(overrides or {}))
+    expansion = expander.expand_model()
+    names = assign_names(expansion.drafts)
+    problems = list(expander.diags.items)
+    if not problems and not expander.incomplete:
+        problems = unused_outputs(expansion.drafts, names, expansion.outputs)
+    return freeze(expansion, names), problems, bool(expander.incomplete)
 
 
 def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph:
@@ -810,12 +917,12 @@ def expand(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> Graph
     Raises:
         CompileError: every independent problem, each at its position with its chain of block calls.
     """
-    expansion = Expander(spec, dict(overrides or {})).run()
-    names = assign_names(expansion.drafts)
-    unused = unused_outputs(expansion.drafts, names, expansion.outputs)
-    if unused:
-        raise CompileError(unused, spec.sources)
-    return freeze(expansion, names)
+    graph, problems, incomplete = _expand(spec, overrides)
+    if incomplete and not problems:  # an entry read a shape that cannot be inferred: that layer's error
+        problems = infer_partial(graph)[1]
+    if problems:
+        raise CompileError(problems, spec.sources)
+    return graph
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------

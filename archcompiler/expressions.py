@@ -8,14 +8,22 @@ In a spec, a string value is
 
 Expressions have literals (ints, floats, 'strings', [lists], true/false/none), variables, arithmetic
 (``+ - * / // % **``), comparisons (chained), ``and or not``, the conditional ``a if cond else b``, indexing and slicing
-(``xs[0]``, ``xs[1:]``, ``'abc'[i]``) and a few pure functions (see ``FUNCTIONS``). Every operation is bounded: no
-value may grow past ``MAX_LEN`` items or ``MAX_INT`` in magnitude, so a spec cannot make the compiler hang.
+(``xs[0]``, ``xs[1:]``, ``xs[::2]``, ``'abc'[i]``), list comprehensions (``[2 * w for w in widths if w > 8]``, with
+one or more ``for`` and ``if`` clauses) and a few pure functions (see ``FUNCTIONS``). Every operation is bounded: no
+value may grow past ``MAX_LEN`` items or ``MAX_INT`` in magnitude, and every comprehension step is charged to the
+work budget, so a spec cannot make the compiler hang. A construct of Python that the language does not have (a
+lambda, a dict or set display or comprehension, a generator expression, ``:=``, keyword arguments, ``*`` unpacking,
+``is``, bitwise operators) is reported as unsupported, with what to write instead.
+
+A value may also be a tensor (:class:`TensorRef`: a block input or an id, as expand.py binds them); ``.shape``,
+``.rank`` and ``.dtype`` read its static type, inferred only when asked.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import ChainMap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +39,7 @@ class ExprError(Exception):
     """An error in an expression, with the offset and length of the culprit inside the expression's string."""
 
     def __init__(self, code: str, message: str, offset: int = 0, length: int = 1, hint: str | None = None,
-                 fatal: bool = False):
+                 fatal: bool = False, quiet: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -39,6 +47,7 @@ class ExprError(Exception):
         self.length = max(1, length)
         self.hint = hint
         self.fatal = fatal  # the work budget is spent: nothing more can be evaluated
+        self.quiet = quiet  # the cause is reported on its own (a layer's shape error): no message here
 
 
 #: Work one spec's expressions may do in all: one unit per operation evaluated, plus one per item or character
@@ -117,10 +126,52 @@ _TOKEN = re.compile(r"""
   | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)
   | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|//|==|!=|<=|>=|[-+*/%<>()\[\],:.{}])
+  | (?P<op>\*\*|//|==|!=|<=|>=|:=|<<|>>|[-+*/%<>()\[\],:.{}=&|^~@;!])
 """, re.VERBOSE)
 
-_KEYWORDS = {"and", "or", "not", "if", "else", "in", "true", "false", "none", "True", "False", "None"}
+_KEYWORDS = {"and", "or", "not", "if", "else", "in", "for", "true", "false", "none", "True", "False", "None"}
+
+#: Python constructs the language does not have, by the token that starts them: what to say and what to write.
+_UNSUPPORTED_WORDS = {
+    "lambda": ("a lambda is not supported in expressions",
+               "write the computation out, e.g. in a list comprehension: [2 * w for w in widths]"),
+    "is": ("'is' is not supported in expressions", "compare with == or != (e.g. d == none)"),
+    "yield": ("'yield' is not supported in expressions", "build a list with a comprehension"),
+    "await": ("'await' is not supported in expressions", None),
+    "def": ("definitions are not supported in expressions", "declare a block with params instead"),
+    "import": ("'import' is not supported in expressions", "use the built-in functions: " + "{functions}"),
+}
+_UNSUPPORTED_OPS = {
+    ":=": ("the assignment expression ':=' (walrus) is not supported",
+           "declare a parameter, or a loop variable with for:/in:"),
+    "=": ("'=' is not supported in expressions (no assignments or keyword arguments)",
+          "compare with ==; pass function arguments by position, e.g. round(x, 2)"),
+    "{": ("dict and set displays and comprehensions are not supported in expressions",
+          "use a list ([a, b] or [f(x) for x in xs]); pass a mapping as a parameter's value"),
+    "*": ("'*' unpacking is not supported in expressions", "join lists with +: a + b"),
+    "**": ("'**' unpacking is not supported in expressions", None),
+    "&": ("bitwise operators are not supported in expressions", "use and / or / not"),
+    "|": ("bitwise operators are not supported in expressions", "use and / or / not"),
+    "^": ("bitwise operators are not supported in expressions", "use and / or / not; ** is the power"),
+    "~": ("bitwise operators are not supported in expressions", "use not, or a minus sign"),
+    "<<": ("bitwise shifts are not supported in expressions", "multiply by 2 ** n"),
+    ">>": ("bitwise shifts are not supported in expressions", "divide with // 2 ** n"),
+    "@": ("'@' is not supported in expressions", None),
+    ";": ("';' is not supported in expressions: one expression per ${...}", None),
+    "!": ("'!' is not supported in expressions", "use not, or != to compare"),
+}
+
+
+def _unsupported(t: "Tok") -> ExprError | None:
+    """The error for a token that starts a construct of Python the language does not have, or None."""
+    entry = (_UNSUPPORTED_WORDS.get(t.text) if t.kind == "name" else
+             _UNSUPPORTED_OPS.get(t.text) if t.kind == "op" else None)
+    if entry is None:
+        return None
+    message, hint = entry
+    if hint is not None and "{functions}" in hint:
+        hint = hint.replace("{functions}", ", ".join(sorted(FUNCTIONS)))
+    return ExprError("E300", message, t.pos, len(t.text), hint=hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +186,7 @@ def tokenize(src: str, start: int = 0, stop_at_brace: bool = False) -> tuple[lis
     position (for ``${...}`` in templates)."""
     toks: list[Tok] = []
     pos = start
-    depth = 0
+    depth = braces = 0
     while pos < len(src):
         m = _TOKEN.match(src, pos)
         if not m:
@@ -147,11 +198,16 @@ def tokenize(src: str, start: int = 0, stop_at_brace: bool = False) -> tuple[lis
                 depth += 1
             elif kind == "op" and text in ")]":
                 depth -= 1
-            elif kind == "op" and text == "}" and stop_at_brace and depth <= 0:
-                toks.append(Tok("end", "", pos))
-                return toks, pos
-            elif kind == "op" and text in "{}":
-                raise ExprError("E300", f"unexpected {text!r} in expression", pos)
+            elif kind == "op" and text == "{":  # no braces in the language: the parser says so at the '{'
+                braces += 1
+            elif kind == "op" and text == "}":
+                if braces > 0:
+                    braces -= 1
+                elif stop_at_brace and depth <= 0:
+                    toks.append(Tok("end", "", pos))
+                    return toks, pos
+                else:
+                    raise ExprError("E300", f"unexpected {text!r} in expression", pos)
             toks.append(Tok(kind, text, pos))  # type: ignore[arg-type]
         pos = m.end()
     if stop_at_brace:
@@ -277,6 +333,29 @@ class ListExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class ForClause:
+    """One ``for targets in iterable`` clause of a comprehension, with the ``if`` conditions written after it
+    (``pos``: the ``for``). Not a node itself; its iterable and conditions are."""
+
+    pos: int
+    targets: tuple[str, ...]  # one name, or several unpacked from each item: for i, w in enumerate(ws)
+    iterable: Node
+    conds: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListComp(Node):
+    """A list comprehension ``[element for x in xs if cond ...]`` (``pos``: the ``[``): the clauses nest left to
+    right, as in Python; the loop variables are seen only inside the comprehension."""
+
+    element: Node
+    clauses: tuple[ForClause, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.element, *(n for c in self.clauses for n in (c.iterable, *c.conds)))
+
+
+@dataclass(frozen=True, slots=True)
 class Index(Node):
     """``target[index]`` on a list, a string or a mapping (``pos``: the ``[``)."""
 
@@ -289,14 +368,15 @@ class Index(Node):
 
 @dataclass(frozen=True, slots=True)
 class Slice(Node):
-    """``target[lo:hi]``, either bound may be left out (``pos``: the ``[``)."""
+    """``target[lo:hi]`` or ``target[lo:hi:step]``, any part may be left out (``pos``: the ``[``)."""
 
     target: Node
     lo: Node | None
     hi: Node | None
+    step: Node | None = None
 
     def children(self) -> tuple[Node, ...]:
-        return tuple(n for n in (self.target, self.lo, self.hi) if n is not None)
+        return tuple(n for n in (self.target, self.lo, self.hi, self.step) if n is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +425,7 @@ class _Parser:
     def expect(self, text: str) -> Tok:
         t = self.peek()
         if t.text != text:
+            self.refuse(t)
             got = repr(t.text) if t.kind != "end" else "the end of the expression"
             raise ExprError("E300", f"expected {text!r}, found {got}", t.pos, len(t.text) or 1)
         return self.take()
@@ -353,8 +434,25 @@ class _Parser:
         node = self.expr()
         t = self.peek()
         if t.kind != "end":
+            self.refuse(t)
             raise ExprError("E300", f"unexpected {t.text!r} after the expression", t.pos, len(t.text))
         return node
+
+    def refuse(self, t: Tok, context: str = "") -> None:
+        """Raises the "unsupported" error when ``t`` starts a construct of Python the language does not have
+        (``context``: ``"("`` or ``"call"`` when it follows a parenthesised value or a function's argument)."""
+        if t.kind == "name" and t.text == "for":
+            if context == "(":
+                raise ExprError("E300", "generator expressions are not supported", t.pos, 3,
+                                hint="write a list comprehension in square brackets: [x for x in xs]")
+            if context == "call":
+                raise ExprError("E300", "generator expressions are not supported as function arguments", t.pos, 3,
+                                hint="pass a list comprehension: sum([x for x in xs])")
+            raise ExprError("E300", "a comprehension is one element expression followed by 'for' clauses, "
+                            "inside square brackets", t.pos, 3, hint="[2 * w for w in widths if w > 8]")
+        e = _unsupported(t)
+        if e is not None:
+            raise e
 
     def expr(self) -> Node:
         self.depth += 1
@@ -451,14 +549,16 @@ class _Parser:
             t = self.peek()
             if t.kind == "op" and t.text == "[":
                 self.take()
-                lo = hi = None
+                lo = hi = step = None
                 if self.peek().text != ":":
                     lo = self.expr()
                 if self.accept(":"):
-                    if self.peek().text != "]":
+                    if self.peek().text not in ("]", ":"):
                         hi = self.expr()
+                    if self.accept(":") and self.peek().text != "]":
+                        step = self.expr()
                     self.expect("]")
-                    node = Slice(t.pos, node, lo, hi)
+                    node = Slice(t.pos, node, lo, hi, step)
                 else:
                     self.expect("]")
                     node = Index(t.pos, node, lo)  # lo is set: ']' right after '[' fails in expr()
@@ -469,10 +569,12 @@ class _Parser:
                 args = []
                 if self.peek().text != ")":
                     args.append(self.expr())
+                    self.refuse(self.peek(), "call")
                     while self.accept(","):
                         if self.peek().text == ")":
                             break
                         args.append(self.expr())
+                        self.refuse(self.peek(), "call")
                 self.expect(")")
                 node = Call(node.pos, node.name, tuple(args))
             elif t.kind == "op" and t.text == ".":
@@ -503,15 +605,24 @@ class _Parser:
                 return Const(t.pos, None)
             if t.text in _KEYWORDS:
                 raise ExprError("E300", f"unexpected keyword {t.text!r}", t.pos, len(t.text))
+            self.refuse(t)
             return Var(t.pos, t.text)
         if t.kind == "op" and t.text == "(":
             node = self.expr()
+            self.refuse(self.peek(), "(")
+            if self.peek().text == ",":
+                raise ExprError("E300", "tuples are not supported in expressions", self.peek().pos,
+                                hint="write a list in square brackets: [a, b]")
             self.expect(")")
             return node
         if t.kind == "op" and t.text == "[":
             items = []
             if self.peek().text != "]":
                 items.append(self.expr())
+                if self.peek().kind == "name" and self.peek().text == "for":
+                    node = ListComp(t.pos, items[0], self.comprehension())
+                    self.expect("]")
+                    return node
                 while self.accept(","):
                     if self.peek().text == "]":
                         break
@@ -520,7 +631,36 @@ class _Parser:
             return ListExpr(t.pos, tuple(items))
         if t.kind == "end":
             raise ExprError("E300", "expected a value, found the end of the expression", t.pos)
+        self.refuse(t)
         raise ExprError("E300", f"expected a value, found {t.text!r}", t.pos, len(t.text))
+
+    def comprehension(self) -> tuple[ForClause, ...]:
+        """The ``for ... in ... [if ...]`` clauses of a list comprehension (at least one)."""
+        clauses = []
+        while self.peek().kind == "name" and self.peek().text == "for":
+            start = self.take()
+            self.nest(start)
+            targets = [self.target()]
+            while self.accept(","):
+                targets.append(self.target())
+            self.expect("in")
+            iterable = self.or_()
+            conds = []
+            while (t := self.peek()).kind == "name" and t.text == "if":
+                self.take()
+                conds.append(self.or_())
+            clauses.append(ForClause(start.pos, tuple(targets), iterable, tuple(conds)))
+            self.depth -= 1
+        return tuple(clauses)
+
+    def target(self) -> str:
+        """A comprehension's loop variable: a plain name (not a keyword, not a function)."""
+        t = self.take()
+        if t.kind != "name" or t.text in _KEYWORDS or t.text in _UNSUPPORTED_WORDS:
+            got = repr(t.text) if t.kind != "end" else "the end of the expression"
+            raise ExprError("E300", f"a comprehension's 'for' takes variable names (for x in xs, or for i, x in "
+                            f"enumerate(xs)); found {got}", t.pos, len(t.text) or 1)
+        return t.text
 
 
 def _unescape(s: str, pos: int) -> str:
@@ -587,17 +727,57 @@ def _check(value: Any, pos: int) -> Any:
     return value
 
 
+class TensorRef:
+    """A tensor as expressions see it: a block input, an id, ``_`` or a tap (``stem.act``). Its static type is read
+    only when an expression asks for it: ``.shape`` (a list, batch left out, ``none`` for an unknown dimension),
+    ``.rank`` (the shape's length) and ``.dtype``; ``.key`` is the tensor of the id ``key`` inside a block instance.
+
+    ``read()`` gives ``(shape, dtype)``, or None when the shape cannot be inferred (that layer's error is reported
+    on its own, so reading it fails quietly); ``inner(key)`` gives the tensor of a tap, or None.
+    """
+
+    __slots__ = ("name", "read", "inner")
+
+    def __init__(self, name: str, read: Callable[[], tuple[tuple, str] | None],
+                 inner: Callable[[str], "TensorRef | None"] | None = None):
+        self.name = name
+        self.read = read
+        self.inner = inner
+
+    def attribute(self, key: str, pos: int) -> Any:
+        if key in ("shape", "rank", "dtype"):
+            t = self.read()
+            if t is None:
+                raise ExprError("E302", f"the shape of '{self.name}' cannot be inferred", pos, len(key), quiet=True)
+            shape, dtype = t
+            return list(shape) if key == "shape" else len(shape) if key == "rank" else dtype
+        tap = self.inner(key) if self.inner is not None else None
+        if tap is None:
+            raise ExprError("E302", f"tensor '{self.name}' has no attribute '{key}'", pos, len(key),
+                            hint="a tensor has .shape, .rank and .dtype (and a block instance's ids, as taps)")
+        return tap
+
+    def __repr__(self) -> str:
+        return f"<tensor {self.name}>"
+
+
 def type_name(v: Any) -> str:
     """The spec-language name of a value's type."""
     if v is None:
         return "none"
-    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}.get(
-        type(v), type(v).__name__)
+    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping",
+            TensorRef: "tensor"}.get(type(v), type(v).__name__)
+
+
+#: The hint for arithmetic on none, which is what a tensor's unknown dimension reads as.
+_NONE_HINT = ("an unknown dimension of a tensor's shape (null) is none: give the input a fixed size there, or test "
+              "it first (d == none)")
 
 
 def _num(v: Any, pos: int, op: str) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ExprError("E302", f"'{op}' needs numbers. Received: {type_name(v)} {short_repr(v, 40)}", pos)
+        got = "none" if v is None else f"{type_name(v)} {short_repr(v, 40)}"
+        raise ExprError("E302", f"'{op}' needs numbers. Received: {got}", pos, hint=_NONE_HINT if v is None else None)
     return v
 
 
@@ -673,7 +853,8 @@ def _compare(op: str, a: Any, b: Any, pos: int) -> bool:
             raise TypeError
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
     except TypeError:
-        raise ExprError("E302", f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'", pos) from None
+        raise ExprError("E302", f"cannot compare {type_name(a)} and {type_name(b)} with '{op}'", pos,
+                        hint=_NONE_HINT if a is None or b is None else None) from None
 
 
 def _f_range(pos: int, *args: Any) -> list[int]:
@@ -878,6 +1059,8 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
         case Attr():
             obj = evaluate(node.target, env)
             key = node.key
+            if type(obj) is TensorRef:
+                return obj.attribute(key, pos)
             if not isinstance(obj, dict):
                 raise ExprError("E302", f"'.{key}' needs a mapping. Received: {type_name(obj)} {short_repr(obj, 40)}", pos,
                                 len(key))
@@ -933,9 +1116,87 @@ def evaluate(node: Node, env: Mapping[str, Any]) -> Any:
                 raise ExprError("E302", f"only lists and strings can be sliced. Received: {type_name(seq)}", pos)
             start = None if node.lo is None else _int(evaluate(node.lo, env), pos, "a slice bound")
             stop = None if node.hi is None else _int(evaluate(node.hi, env), pos, "a slice bound")
+            step = None if node.step is None else _int(evaluate(node.step, env), pos, "a slice step")
+            if step == 0:
+                raise ExprError("E302", "a slice step must not be zero", pos)
             _charge(len(seq), pos)
-            return seq[start:stop]
+            return seq[start:stop:step]
+        case ListComp():
+            return _check(_comprehension(node, env), pos)
     raise ExprError("E300", f"unknown expression node {type(node).__name__}", pos)  # pragma: no cover
+
+
+def _comprehension(node: ListComp, env: Mapping[str, Any]) -> list:
+    """The items of a list comprehension: its clauses nest left to right, each loop variable bound over ``env`` in a
+    scope of the comprehension's own. Every step (an item taken from an iterable) is charged to the work budget;
+    the list may not grow past MAX_LEN items."""
+    items: list = []
+    clauses = node.clauses
+
+    def run(k: int, scope: Mapping[str, Any]) -> None:
+        if k == len(clauses):
+            if len(items) >= MAX_LEN:
+                raise ExprError("E302", f"the comprehension makes more than {MAX_LEN} items", node.pos)
+            items.append(evaluate(node.element, scope))
+            return
+        clause = clauses[k]
+        seq = evaluate(clause.iterable, scope)
+        if not isinstance(seq, (list, str)):
+            raise ExprError("E302", f"a comprehension iterates over a list or a string. Received: {type_name(seq)} "
+                            f"{short_repr(seq, 40)}", clause.iterable.pos)
+        targets = clause.targets
+        for item in seq:
+            _charge(1, clause.pos)
+            if len(targets) == 1:
+                bound: dict[str, Any] = {targets[0]: item}
+            elif isinstance(item, list) and len(item) == len(targets):
+                bound = dict(zip(targets, item))
+            else:
+                raise ExprError("E302", f"cannot unpack {type_name(item)} {short_repr(item, 40)} into "
+                                f"{len(targets)} names ({', '.join(targets)})", clause.pos, 3)
+            inner = ChainMap(bound, scope)  # type: ignore[arg-type]
+            if all(_truth(evaluate(c, inner), c.pos) for c in clause.conds):
+                run(k + 1, inner)
+
+    run(0, env)
+    return items
+
+
+def free_names(tree: Node) -> Iterator[Var | Call]:
+    """The variables and function calls of a syntax tree that its environment must provide: every ``Var`` and
+    ``Call`` node except the uses of a comprehension's own loop variables (an iterative walk)."""
+    todo: list[tuple[Node, frozenset[str]]] = [(tree, frozenset())]
+    while todo:
+        node, bound = todo.pop()
+        if isinstance(node, Var):
+            if node.name not in bound:
+                yield node
+            continue
+        if isinstance(node, Call):
+            yield node
+        if isinstance(node, ListComp):
+            inner = bound
+            for clause in node.clauses:
+                todo.append((clause.iterable, inner))  # the first iterable sees the outside; later ones, the loops
+                inner = inner | set(clause.targets)
+                todo.extend((c, inner) for c in clause.conds)
+            todo.append((node.element, inner))
+            continue
+        todo.extend((c, bound) for c in node.children())
+
+
+@lru_cache(maxsize=8192)
+def string_names(s: str) -> tuple[str, ...]:
+    """The variable names the expressions of spec string ``s`` read from their environment (none for a plain
+    string or one that does not parse: evaluating it reports the error)."""
+    try:
+        compiled = compile_string(s)
+    except ExprError:
+        return ()
+    if compiled[0] == "lit":
+        return ()
+    trees = [compiled[1]] if compiled[0] == "expr" else [p[0] for p in compiled[1] if not isinstance(p, str)]
+    return tuple(dict.fromkeys(n.name for t in trees for n in free_names(t) if isinstance(n, Var)))
 
 
 def _unknown_variable(node: Var, env: Mapping[str, Any]) -> ExprError:
@@ -1028,13 +1289,13 @@ def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     if kind == "lit":
         return compiled[1]
     if kind == "expr":
-        return evaluate(compiled[1], env)
+        return _not_a_tensor(evaluate(compiled[1], env), compiled[1])
     out = []
     for part in compiled[1]:
         if isinstance(part, str):
             out.append(part)
         else:
-            value = evaluate(part[0], env)
+            value = _not_a_tensor(evaluate(part[0], env), part[0])
             if isinstance(value, (list, dict)):
                 _check(value, 0)
             piece = value if type(value) is str else _to_text(value)
@@ -1044,6 +1305,15 @@ def _evaluate_string(s: str, env: Mapping[str, Any]) -> Any:
     if len(text) > MAX_LEN:
         raise ExprError("E302", f"result is longer than {MAX_LEN} characters", 0)
     return text
+
+
+def _not_a_tensor(value: Any, tree: Node) -> Any:
+    """A spec value is data: a tensor itself (``${x}``) is refused, with what to read from it."""
+    if type(value) is TensorRef:
+        raise ExprError("E302", f"'{value.name}' is a tensor, not a value", tree.pos,
+                        hint=f"read its static type: {value.name}.shape, {value.name}.shape[-1], {value.name}.rank; "
+                             f"wire tensors with inputs: [...]")
+    return value
 
 
 def evaluate_data(value: Any, env: Mapping[str, Any]) -> Any:

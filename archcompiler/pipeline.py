@@ -16,9 +16,9 @@ from typing import Any, Iterator
 
 from .check import check_blocks, uncalled_blocks
 from .diagnostics import CompileError
-from .expand import expand
+from .expand import expand_partial
 from .expect import check_expectations
-from .infer import infer
+from .infer import infer_partial
 from .ir import Graph, TensorType, dump
 from .load import ResolvedSpec, resolve_file, resolve_text
 from .expressions import work_budget
@@ -126,18 +126,23 @@ def collector_paused() -> Iterator[None]:
 @collector_paused()
 def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
                ceilings: Ceilings | None = None) -> Compilation:
-    """Runs every stage after loading, the collector paused; raises CompileError with all the problems found (in
-    the blocks the model never calls too, checked on their own as in :func:`check_library`). One work budget
-    covers every expression of the spec, and ``ceilings`` bound its size (defaults: :class:`Ceilings`)."""
+    """Runs every stage after loading, the collector paused; raises CompileError with all the problems found:
+    expansion's and the shape errors of what did expand, together (and those of the blocks the model never calls,
+    checked on their own as in :func:`check_library`). Size ceilings and expectations are checked on a spec
+    without other errors. One work budget covers every expression of the spec, and ``ceilings`` bound its size
+    (defaults: :class:`Ceilings`)."""
     with work_budget():
-        graph = None
         try:
-            graph = expand(spec, overrides)
-            types = infer(graph, spec.sources)
-        except CompileError as e:
-            raise CompileError([*spec.deferred, *e.diagnostics, *check_blocks(spec, uncalled_blocks(spec, graph))],
+            graph, expanded = expand_partial(spec, overrides)
+        except CompileError as e:  # nothing to infer: the spec's parameters, or a hard limit
+            raise CompileError([*spec.deferred, *e.diagnostics, *check_blocks(spec, uncalled_blocks(spec, None))],
                                {**spec.sources, **e.sources}) from None
-        problems = [*spec.deferred, *check_blocks(spec, uncalled_blocks(spec, graph))]
+        # Shapes are inferred even when an entry failed (the graph then holds what did expand), so that a mistake
+        # in one place does not hide a shape error in another; the blocks a failed call did not instantiate are
+        # not checked on their own again (their call reported what was wrong).
+        types, shapes = infer_partial(graph)
+        called = graph if not expanded else None
+        problems = [*spec.deferred, *expanded, *shapes, *check_blocks(spec, uncalled_blocks(spec, called))]
     if problems:
         raise CompileError(problems, spec.sources)
     stats = count(graph, types)

@@ -105,16 +105,17 @@ def profiler_unseen_flops(op: str, params: LayerParams, ins: Sequence[Shape], ou
     """The part of archc's static FLOPs of one layer that TensorFlow's profiler does not see (the documented
     deviations of layers/base.py), so that ``static - unseen`` is what the profiler reports:
 
-    * a grouped convolution (``groups > 1``) runs in an XLA function: the whole layer;
+    * a grouped convolution (``groups > 1`` on a convolution; GroupNormalization's ``groups`` is another thing)
+      runs in an XLA function: the whole layer;
     * MaxPooling3D and AveragePooling3D: no rule for their ops, the whole layer (window area per output element);
     * Conv3DTranspose: no rule for its kernel's op (only the bias add is seen): 2 x output elements x kernel weights
       / (filters x the product of the strides), truncated.
     """
     import math
 
-    if getattr(params, "groups", 1) > 1:
-        from archcompiler.layers import REGISTRY
+    from archcompiler.layers import REGISTRY
 
+    if REGISTRY[op].family == "conv" and getattr(params, "groups", 1) > 1:
         return REGISTRY[op].count_flops(params, list(ins), out) or 0
     if op in UNSEEN_POOLS:
         size = params.pool_size  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ REFERENCE = {
     "specs/unet.yaml": (483874, 482466, 1408, 53),
     "specs/cnn3d.yaml": (17852, 17740, 112, 16),
     "specs/normalized_cnn.yaml": (94769, 94762, 7, 24),
+    "specs/se_resnet.yaml": (182034, 180914, 1120, 82),
     "specs/keras_applications/resnet50.yaml": (25636712, 25583592, 53120, 177),
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),

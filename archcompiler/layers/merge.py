@@ -1,8 +1,11 @@
 """Merge layers: element-wise Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate.
 
-Element-wise merges need inputs of one shape (an unknown dimension matches anything and, as in Keras, stays
-unknown) and cost one operation per output element per extra input (Average: plus the division); Concatenate needs
-equal dimensions except on its axis and costs nothing. Incompatible shapes are error E401.
+Element-wise merges broadcast their inputs as Keras 3 does (the batch left out): shapes are aligned from their last
+axis, a missing leading axis or a size of 1 takes the other input's size, equal sizes stay, and an unknown
+dimension matches anything and stays unknown. Keras folds the inputs from the first one on (``out = op(out, x)``), so
+each step costs one operation per element of the shape broadcast so far (Average: plus the division of the final
+result). Concatenate needs equal dimensions except on its axis and costs nothing. Incompatible shapes are error
+E401.
 """
 
 from __future__ import annotations
@@ -32,36 +35,61 @@ def _shapes(ins: list[Shape]) -> str:
     return "[" + ", ".join(str(s) for s in ins) + "]"
 
 
+def broadcast(op: str, a: Shape, b: Shape, ins: list[Shape]) -> Shape:
+    """The shape of ``op(a, b)`` under Keras's broadcasting (batch excluded); ShapeError E401 naming both shapes and
+    the first axis (counted from the end, as they are aligned) where they cannot broadcast."""
+    if len(a) < len(b):
+        a, b = b, a
+    lead = len(a) - len(b)
+    out: list[Dim] = list(a[:lead])
+    for k, (i, j) in enumerate(zip(a[lead:], b)):
+        if i is None or j is None:
+            out.append(None)
+        elif i == 1 or j == 1 or i == j:
+            out.append(j if i == 1 else i)
+        else:
+            axis = k - len(b)
+            raise ShapeError(f"{op} expects inputs that broadcast: shapes {a} and {b} differ on axis {axis} ({i} vs "
+                             f"{j}; shapes are aligned from the last axis, and sizes broadcast when they are equal or "
+                             f"one of them is 1). Received: input_shape={_shapes(ins)}", "E401")
+    return tuple(out)
+
+
+def _folded(op: str, ins: list[Shape]) -> list[Shape]:
+    """The shape after each step of Keras's fold over the inputs: ``op(op(x0, x1), x2)``, ..."""
+    steps = []
+    out = ins[0]
+    for x in ins[1:]:
+        out = broadcast(op, out, x, ins)
+        steps.append(out)
+    return steps
+
+
 def _elementwise_shape(op: str) -> InferFn:
     def infer(p: MergeParams, ins: list[Shape]) -> Shape:
-        out = ins[0]
-        for x in ins[1:]:
-            if len(x) != len(out) or not all(_compatible(a, b) for a, b in zip(out, x)):
-                raise ShapeError(f"{op} expects inputs of the same shape. Received: input_shape={_shapes(ins)}", "E401")
-            out = tuple(_join(a, b) for a, b in zip(out, x))
-        return out
+        return _folded(op, ins)[-1] if len(ins) > 1 else ins[0]
     return infer
 
 
-def _elementwise_flops(extra: int) -> Callable[[MergeParams, list[Shape], Shape], Optional[int]]:
+def _elementwise_flops(op: str, extra: int) -> Callable[[MergeParams, list[Shape], Shape], Optional[int]]:
     def flops(p: MergeParams, ins: list[Shape], out: Shape) -> Optional[int]:
-        n = numel(out)
-        return None if n is None else (len(ins) - 1 + extra) * n
+        sizes = [numel(s) for s in _folded(op, ins)] + [numel(out)] * extra
+        return None if any(n is None for n in sizes) else sum(sizes)  # type: ignore[misc]
     return flops
 
 
 def _merge(op: str, what: str, arity: tuple[int, Optional[int]] = (2, None), extra: int = 0) -> LayerDef:
     # The type says what is computed and the edges show the inputs: nothing to add.
-    return LayerDef(op=op, params=MergeParams, infer=_elementwise_shape(op), count_flops=_elementwise_flops(extra),
+    return LayerDef(op=op, params=MergeParams, infer=_elementwise_shape(op), count_flops=_elementwise_flops(op, extra),
                     family="merge", arity=arity, doc=what, call_style="list", label=no_label)
 
 
-ADD = _merge("Add", "Element-wise sum of its inputs (all of one shape).")
-SUBTRACT = _merge("Subtract", "Element-wise difference of its two inputs: first minus second.", arity=(2, 2))
-MULTIPLY = _merge("Multiply", "Element-wise product of its inputs (all of one shape).")
-AVERAGE = _merge("Average", "Element-wise mean of its inputs (all of one shape).", extra=1)
-MAXIMUM = _merge("Maximum", "Element-wise maximum of its inputs (all of one shape).")
-MINIMUM = _merge("Minimum", "Element-wise minimum of its inputs (all of one shape).")
+ADD = _merge("Add", "Element-wise sum of its inputs (broadcast as in Keras).")
+SUBTRACT = _merge("Subtract", "Element-wise difference of its two inputs: first minus second (broadcast as in Keras).", arity=(2, 2))
+MULTIPLY = _merge("Multiply", "Element-wise product of its inputs (broadcast as in Keras: a (1, 1, C) gate scales an (H, W, C) map).")
+AVERAGE = _merge("Average", "Element-wise mean of its inputs (broadcast as in Keras).", extra=1)
+MAXIMUM = _merge("Maximum", "Element-wise maximum of its inputs (broadcast as in Keras).")
+MINIMUM = _merge("Minimum", "Element-wise minimum of its inputs (broadcast as in Keras).")
 
 
 class ConcatenateParams(LayerParams):

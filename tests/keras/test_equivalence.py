@@ -313,6 +313,8 @@ def cnn3d(input_shape: Sequence[int] = (16, 32, 32, 1), widths: Sequence[int] = 
     x = layers.Dropout(0.3)(x)
     x = layers.Dense(classes, activation="softmax")(x)
     return keras.Model(inputs, x, name="cnn3d")
+
+
 def normalized_cnn(input_shape: Sequence[int] = (36, 36, 3), classes: int = 10,
                    widths: Sequence[int] = (32, 64, 128), groups: int = 8) -> keras.Model:
     """A classifier with its preprocessing inside: centre crop, rescaling, per-channel standardisation, input
@@ -334,6 +336,45 @@ def normalized_cnn(input_shape: Sequence[int] = (36, 36, 3), classes: int = 10,
     x = layers.Dropout(0.3, name="dropout")(x)
     x = layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(image, x, name="normalized_cnn")
+def squeeze_excite(x: Any, channels: int, ratio: int, name: str) -> Any:
+    """The squeeze-and-excitation gate: channel means -> bottleneck MLP -> sigmoid, broadcast over the map."""
+    s = layers.GlobalAveragePooling2D(name=name + "_squeeze")(x)
+    s = layers.Dense(channels // ratio, activation="relu", name=name + "_reduce")(s)
+    s = layers.Dense(channels, activation="sigmoid", name=name + "_expand")(s)
+    s = layers.Reshape((1, 1, channels), name=name + "_gate")(s)
+    return layers.Multiply(name=name + "_scale")([x, s])
+
+
+def se_residual(x: Any, channels: int, strides: int, project: bool, ratio: int, name: str) -> Any:
+    """A basic residual block whose residual branch is rescaled by squeeze-and-excitation."""
+    y = layers.Conv2D(channels, 3, strides=strides, padding="same", use_bias=False, name=name + "_conv1")(x)
+    y = layers.BatchNormalization(name=name + "_bn1")(y)
+    y = layers.Activation("relu", name=name + "_relu1")(y)
+    y = layers.Conv2D(channels, 3, padding="same", use_bias=False, name=name + "_conv2")(y)
+    y = layers.BatchNormalization(name=name + "_bn2")(y)
+    y = squeeze_excite(y, channels, ratio, name + "_se")
+    if project:
+        x = layers.Conv2D(channels, 1, strides=strides, use_bias=False, name=name + "_proj")(x)
+        x = layers.BatchNormalization(name=name + "_proj_bn")(x)
+    y = layers.Add(name=name + "_add")([y, x])
+    return layers.Activation("relu", name=name + "_out")(y)
+
+
+def se_resnet(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, widths: Sequence[int] = (16, 32, 64),
+              blocks: int = 2, ratio: int = 4) -> keras.Model:
+    """A small SE-ResNet: stem, three stages of SE residual blocks (strided and projected at each new stage),
+    global average pooling and a softmax classifier."""
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    for s, channels in enumerate(widths):
+        for b in range(blocks):
+            first = s > 0 and b == 0
+            x = se_residual(x, channels, 2 if first else 1, first, ratio, f"stage{s + 1}_block{b + 1}")
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, x, name="se_resnet")
 
 
 def linear_regression() -> keras.Model:
@@ -484,6 +525,11 @@ def test_normalized_cnn() -> None:
     assert [layer.name for layer in ref.layers] == [layer.name for layer in built.layers]
     check("normalized_cnn", ref, built, copy_by_name)
     assert built.get_layer("normalize").get_weights()[0] == pytest.approx(mean)
+def test_se_resnet() -> None:
+    ref, built = se_resnet(), spec("se_resnet.yaml")
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    assert kerasutil.split_params(built) == kerasutil.split_params(ref)
+    check("se_resnet", ref, built, copy_by_name)
 
 
 def test_linear_regression() -> None:

@@ -66,6 +66,7 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "vgg19": (143_667_240, 143_667_240, 0, 26),
     "squeezenet": (1_235_496, 1_235_496, 0, 67),
     "linear_regression": (2, 2, 0, 2),
+    "se_resnet": (182_034, 180_914, 1_120, 82),
     "keras_applications/resnet50": (25_636_712, 25_583_592, 53_120, 177),
     "keras_applications/resnet101": (44_707_176, 44_601_832, 105_344, 347),
     "keras_applications/resnet152": (60_419_944, 60_268_520, 151_424, 517),

@@ -293,3 +293,40 @@ def test_arbitrary_text_fails_only_with_compile_errors(text) -> None:
             compile_text(text, name)
         except CompileError as e:
             e.render()
+
+
+@FAST
+@given(ws=st.lists(st.integers(-50, 50), max_size=12), vs=st.lists(st.integers(-5, 5), max_size=5),
+       a=st.integers(-3, 3), t=st.integers(-60, 60))
+def test_comprehensions_agree_with_python(ws, vs, a, t) -> None:
+    """List comprehensions mean what they mean in Python: nesting left to right, filters where they are written,
+    unpacking of pairs."""
+    from archcompiler.expressions import evaluate_string
+    env = {"ws": ws, "vs": vs, "a": a, "t": t}
+    assert evaluate_string("${[a * w + 1 for w in ws if w > t]}", env) == [a * w + 1 for w in ws if w > t]
+    assert (evaluate_string("${[w - v for w in ws if w != t for v in vs if v < w]}", env)
+            == [w - v for w in ws if w != t for v in vs if v < w])
+    assert (evaluate_string("${[i * w for i, w in enumerate(ws) if i % 2 == 0]}", env)
+            == [i * w for i, w in enumerate(ws) if i % 2 == 0])
+    assert evaluate_string("${[[v * w for v in vs] for w in ws[::2]]}", env) == [[v * w for v in vs] for w in ws[::2]]
+
+
+@FAST
+@given(shapes=st.lists(st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple), min_size=2, max_size=4),
+       op=st.sampled_from(["Add", "Multiply", "Maximum", "Minimum", "Average"]))
+def test_merges_broadcast_as_numpy_does(shapes, op) -> None:
+    """With every dimension known, Keras's merge broadcasting (batch excluded) is numpy's: the same output shape,
+    and an error exactly where numpy refuses."""
+    import numpy as np
+    shapes = [s if s else (1,) for s in shapes]  # a layer's output has at least one dimension besides the batch
+    defn = REGISTRY[op]
+    try:
+        want = np.broadcast_shapes(*shapes)
+    except ValueError:
+        try:
+            defn.infer(defn.params(), shapes)
+        except ShapeError as e:
+            assert e.code == "E401"
+            return
+        raise AssertionError(f"expected E401 for {shapes}")
+    assert defn.infer(defn.params(), shapes) == tuple(want)

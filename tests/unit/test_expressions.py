@@ -39,7 +39,7 @@ def test_values(text: str, value) -> None:
 @pytest.mark.parametrize("text, code, offset", [
     ("${nope}", "E301", 2), ("${stage + nope}", "E301", 10), ("${foo(1)}", "E301", 2), ("$stage_x", "E301", 1),
     ("${1 +}", "E300", 5), ("${(1}", "E300", 4), ("pre${stage", "E300", 3), ("a$stage", "E300", 1),
-    ("${a.}", "E300", 4), ("${x = 1}", "E300", 4), ("${1 if 2}", "E300", 8), ("${lambda: 1}", "E300", 8),
+    ("${a.}", "E300", 4), ("${x = 1}", "E300", 4), ("${1 if 2}", "E300", 8), ("${lambda: 1}", "E300", 2),
     ("${__import__('os')}", "E301", 2), ("${filters[5]}", "E302", 9), ("${f / 0}", "E302", 4),
     ("${'a' + 1}", "E302", 6), ("${2 ** 1000}", "E302", 4), ("${10 ** 200}", "E302", 5),
     ("${'a' * 1000000}", "E302", 6), ("${range(10 ** 9)}", "E302", 2), ("${s.nope}", "E302", 4),
@@ -75,7 +75,7 @@ def test_did_you_mean_for_variables() -> None:
 
 def test_no_python_eval() -> None:
     """Dunder tricks, attribute walks and calls of values are not part of the language."""
-    for text in ("${().__class__}", "${filters.__len__()}", "${(lambda: 1)()}", "${[x for x in filters]}"):
+    for text in ("${().__class__}", "${filters.__len__()}", "${(lambda: 1)()}", "${[x.__class__ for x in filters]}"):
         with pytest.raises(ExprError):
             evaluate_string(text, ENV)
 
@@ -130,7 +130,9 @@ def _below(node) -> list:
         value = getattr(node, f.name)
         for item in value if isinstance(value, tuple) else (value,):
             item = item.right if isinstance(item, ex.Comparison) else item
-            if isinstance(item, ex.Node):
+            if isinstance(item, ex.ForClause):
+                found.extend([item.iterable, *item.conds])
+            elif isinstance(item, ex.Node):
                 found.append(item)
     return found
 
@@ -146,7 +148,9 @@ TREES = [
     ("a ** -b", ex.Binary, 2), ("-a", ex.Unary, 0), ("not a", ex.Not, 0), ("a and b", ex.BoolOp, 2),
     ("a or b", ex.BoolOp, 2), ("a if c else b", ex.IfExpr, 2), ("a < b <= c", ex.Compare, 0),
     ("a not in b", ex.Compare, 0), ("[a, 1]", ex.ListExpr, 0), ("a[0]", ex.Index, 1), ("a[1:]", ex.Slice, 1),
-    ("a[:]", ex.Slice, 1), ("a.key", ex.Attr, 2), ("len(a)", ex.Call, 0), ("  max(a, b)", ex.Call, 2),
+    ("a[:]", ex.Slice, 1), ("a[::2]", ex.Slice, 1), ("a.key", ex.Attr, 2), ("len(a)", ex.Call, 0),
+    ("  max(a, b)", ex.Call, 2), ("[x for x in a if x]", ex.ListComp, 0),
+    (" [x + y for x in a for y in b if x if y]", ex.ListComp, 1),
 ]
 
 
@@ -160,7 +164,7 @@ def test_every_node_type_is_reachable() -> None:
     kinds = {type(n) for text, _, _ in TREES for n in _walk(ex.parse_expression(text))}
     # (a slotted dataclass is a new class: the one it replaced may linger in __subclasses__ until collected)
     assert kinds == {getattr(ex, c.__name__) for c in ex.Node.__subclasses__()}
-    assert len(kinds) == 13
+    assert len(kinds) == 14
 
 
 def test_comparison_links_keep_their_operators_and_positions() -> None:
@@ -212,3 +216,89 @@ def test_long_expressions_in_spec_strings_are_refused() -> None:
             evaluate_string(text, {"a": {}})
         assert info.value.code == "E300" and "longer than 4000 characters" in info.value.message
     assert evaluate_string("${'" + "a" * 3000 + "'}", {}) == "a" * 3000
+
+
+# -- list comprehensions ---------------------------------------------------------------------------------------
+
+WIDTHS = {"widths": [4, 8, 16, 32], "pairs": [[1, 2], [3, 4]], "n": 3, "x": 100}
+
+
+@pytest.mark.parametrize("text, value", [
+    ("${[2 * w for w in widths if w > 8]}", [32, 64]),
+    ("${[i * w for i, w in enumerate(widths)]}", [0, 8, 32, 96]),
+    ("${[a * 10 + b for a in range(n) for b in range(a)]}", [10, 20, 21]),
+    ("${[a + b for a in range(n) if a > 0 for b in range(a) if b > 0]}", [3]),
+    ("${[w for w in widths if w > 4 if w < 32]}", [8, 16]),
+    ("${[[y * 2 for y in p] for p in pairs]}", [[2, 4], [6, 8]]),
+    ("${[c + '!' for c in 'ab']}", ["a!", "b!"]),
+    ("${[x for x in widths][-1]}", 32),          # the loop variable hides the outer x inside only
+    ("${[x for x in widths] + [x]}", [4, 8, 16, 32, 100]),
+    ("${sum([w for w in widths]) // len([1 for w in widths])}", 15),
+    ("${[w for w in []]}", []), ("${widths[::2]}", [4, 16]), ("${widths[::-1]}", [32, 16, 8, 4]),
+    ("${widths[1::2]}", [8, 32]), ("${'abcd'[::-2]}", "db"),
+    ("s${[w // 4 for w in widths][2]}", "s4"),
+])
+def test_comprehension_values(text: str, value) -> None:
+    assert evaluate_string(text, WIDTHS) == value
+
+
+@pytest.mark.parametrize("text, message, offset", [
+    ("${[w for w in 5]}", "a comprehension iterates over a list or a string. Received: int 5", 14),
+    ("${[a for a, b in widths]}", "cannot unpack int 4 into 2 names (a, b)", 5),
+    ("${[a for a, b, c in pairs]}", "cannot unpack list [1, 2] into 3 names (a, b, c)", 5),
+    ("${[w for w in widths][w]}", "unknown variable 'w'", 22),
+    ("${[w for 3 in widths]}", "a comprehension's 'for' takes variable names", 9),
+    ("${[w for in in widths]}", "a comprehension's 'for' takes variable names", 9),
+    ("${[w for w widths]}", "expected 'in', found 'widths'", 11),
+    ("${widths[::0]}", "a slice step must not be zero", 8),
+    ("${[x for x in range(100000) for y in range(2)]}", "the comprehension makes more than 100000 items", 2),
+    ("${[w / 0 for w in widths]}", "division by zero", 5),
+])
+def test_comprehension_errors(text: str, message: str, offset: int) -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string(text, WIDTHS)
+    assert message in info.value.message and info.value.offset == offset, (info.value.message, info.value.offset)
+
+
+def test_every_comprehension_step_is_charged_to_the_budget() -> None:
+    """A filter that keeps nothing still pays for each item it looks at: nested loops cannot spin for free."""
+    with work_budget(10_000):
+        with pytest.raises(ExprError) as info:
+            evaluate_string("${[1 for a in range(100) for b in range(100) if false]}", {})
+    assert info.value.fatal and "units of work" in info.value.message
+    with work_budget(10_000):
+        assert evaluate_string("${[1 for a in range(40) for b in range(40) if false]}", {}) == []
+
+
+@pytest.mark.parametrize("text, message, hint", [
+    ("${lambda x: x * 2}", "a lambda is not supported", "list comprehension"),
+    ("${ {k: 1 for k in widths} }", "dict and set displays and comprehensions are not supported", "use a list"),
+    ("${ {w for w in widths} }", "dict and set displays and comprehensions are not supported", "use a list"),
+    ("${ {'a': 1} }", "dict and set displays and comprehensions are not supported", "mapping as a parameter"),
+    ("${(w for w in widths)}", "generator expressions are not supported", "[x for x in xs]"),
+    ("${sum(w for w in widths)}", "generator expressions are not supported as function arguments",
+     "sum([x for x in xs])"),
+    ("${max(1, w for w in widths)}", "generator expressions are not supported as function arguments", "sum(["),
+    ("${(y := 3)}", "':=' (walrus) is not supported", "parameter"),
+    ("${[y := 3]}", "':=' (walrus) is not supported", "parameter"),
+    ("${round(2.5, ndigits=1)}", "no assignments or keyword arguments", "by position"),
+    ("${[*widths, 1]}", "'*' unpacking is not supported", "a + b"),
+    ("${n is none}", "'is' is not supported", "=="),
+    ("${n & 1}", "bitwise operators are not supported", "and / or / not"),
+    ("${n << 1}", "bitwise shifts are not supported", "2 ** n"),
+    ("${(1, 2)}", "tuples are not supported", "[a, b]"),
+    ("${[1, w for w in widths]}", "a comprehension is one element expression followed by 'for' clauses",
+     "[2 * w for w in widths if w > 8]"),
+    ("${w for w in widths}", "a comprehension is one element expression", "[2 * w"),
+])
+def test_unsupported_constructs_say_so(text: str, message: str, hint: str) -> None:
+    with pytest.raises(ExprError) as info:
+        evaluate_string(text, WIDTHS)
+    e = info.value
+    assert e.code == "E300" and message in e.message and hint in (e.hint or ""), (e.message, e.hint)
+    assert "expected" not in e.message  # not "expected ']', found 'for'"
+
+
+def test_comprehension_variables_are_not_free_names() -> None:
+    tree = ex.parse_expression("[x + k for x in xs if x > lo for y in x]")
+    assert sorted(v.name for v in ex.free_names(tree)) == ["k", "lo", "xs"]

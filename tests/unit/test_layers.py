@@ -170,6 +170,15 @@ ROWS = [
     row("Average", {}, [(4, 3), (4, 3), (4, 3)], (4, 3), N0, 36, "three"),
     row("Maximum", {}, [(4, 3), (4, 3), (4, 3)], (4, 3), N0, 24, "three"),
     row("Minimum", {}, [(4, 3), (4, 3)], (4, 3), N0, 12, "two"),
+    # Broadcasting as Keras does it: aligned from the last axis; each step of the fold costs its own output.
+    row("Multiply", {}, [(4, 4, 8), (1, 1, 8)], (4, 4, 8), N0, 128, "gate"),
+    row("Multiply", {}, [(1, 1, 8), (4, 4, 8)], (4, 4, 8), N0, 128, "gate-first"),
+    row("Add", {}, [(4, 3), (3,)], (4, 3), N0, 12, "lower-rank"),
+    row("Add", {}, [(1, 3), (4, 5, 1), (5, 3)], (4, 5, 3), N0, 120, "fold"),
+    row("Subtract", {}, [(2, 1, 5), (2, 3, 1)], (2, 3, 5), N0, 30, "both-ways"),
+    row("Average", {}, [(3, 1), (1, 4), (3, 4)], (3, 4), N0, 36, "fold"),
+    row("Maximum", {}, [(None, 1), (4, 3)], (None, 3), N0, None, "unknown"),
+    row("Minimum", {}, [(2, 4, 3), (3,)], (2, 4, 3), N0, 24, "vector"),
     row("Concatenate", {}, [(4, 3), (4, 5)], (4, 8), N0, 0, "channels"),
     row("Concatenate", {"axis": 1}, [(4, 3), (2, 3)], (6, 3), N0, 0, "axis1"),
     row("Concatenate", {"axis": -2}, [(4, 3), (2, 3), (1, 3)], (7, 3), N0, 0, "three"),
@@ -427,6 +436,8 @@ SHAPE_ERRORS = [
     ("Add", {}, [(4, 3), (4, 5)], "E401"),
     ("Add", {}, [(4, 3), (4, 3, 1)], "E401"),
     ("Multiply", {}, [(2, 2), (2, 3)], "E401"),
+    ("Multiply", {}, [(4, 4, 8), (1, 1, 4)], "E401"),
+    ("Add", {}, [(3, 2), (1, 2), (2, 2)], "E401"),
     ("Maximum", {}, [(2, 3), (2, 3), (3, 3)], "E401"),
     ("Concatenate", {}, [(4, 3), (5, 3)], "E401"),
     ("Concatenate", {}, [(4, 3), (4, 3, 1)], "E401"),
@@ -502,6 +513,15 @@ def test_shape_errors(op: str, params: dict, ins: list, code: str) -> None:
 def test_merge_error_message_names_all_shapes() -> None:
     with pytest.raises(ShapeError, match=r"Received: input_shape=\[\(4, 3\), \(4, 5\)\]"):
         REGISTRY["Add"].infer(REGISTRY["Add"].params(), [(4, 3), (4, 5)])
+
+
+def test_broadcast_error_names_the_two_shapes_and_the_axis() -> None:
+    with pytest.raises(ShapeError) as info:
+        REGISTRY["Multiply"].infer(REGISTRY["Multiply"].params(), [(8, 8, 16), (1, 1, 4)])
+    assert "shapes (8, 8, 16) and (1, 1, 4) differ on axis -1 (16 vs 4" in str(info.value)
+    with pytest.raises(ShapeError) as info:  # the shape folded so far against the third input
+        REGISTRY["Add"].infer(REGISTRY["Add"].params(), [(3, 1), (1, 2), (2, 2)])
+    assert "shapes (3, 2) and (2, 2) differ on axis -2 (3 vs 2" in str(info.value)
 
 
 def test_spatial_error_message() -> None:
