@@ -145,6 +145,11 @@ def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
     if too_big:
         raise CompileError(too_big, spec.sources)
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
+    if spec.training is not None:  # training.py is imported only for a spec with a training section
+        from .training import check_outputs, model_outputs
+        misfits = check_outputs(spec.training, model_outputs(graph, types), comp.span_of)
+        if misfits:
+            raise CompileError(misfits, spec.sources)
     check_expectations(comp)
     return comp
 
