@@ -8,6 +8,7 @@ table with those values. Nothing from a spec reaches Keras's deserializer, so a 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal, Optional, Union
 
@@ -313,10 +314,13 @@ def check_outputs(t: Training, outputs: list[Output], span: Callable[[tuple], An
     def at(*path: Any) -> Any:
         return span(("training",) + path)
 
-    def unknown(key: str, path: tuple) -> None:
+    def unknown(key: str, path: tuple) -> str | None:
+        """E600 for ``key``; returns the output it is probably a misspelling of."""
+        close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
         hint = did_you_mean(key, by_name)
         diags.add("E600", f"training.{path[0]}: the model has no output named '{key}'; {several}", at(*path),
                   path=("training",) + path, hint=hint or f"name the outputs as the model does: {_names(outputs)}")
+        return close[0] if close else None
 
     def fits(name: str, out: Output, path: tuple) -> None:
         reason = misfit(name, out)
@@ -333,10 +337,8 @@ def check_outputs(t: Training, outputs: list[Output], span: Callable[[tuple], An
                           hint=f"give one per output, in this order ({_names(outputs)}), or a mapping {mapping_of}")
                 return None
             return {o.name: (v, (key, i)) for i, (o, v) in enumerate(zip(outputs, value))}
-        for k in value:
-            if k not in by_name:
-                unknown(k, (key, k))
-        missing = [o.name for o in outputs if o.name not in value]
+        meant = {unknown(k, (key, k)) for k in value if k not in by_name}  # misspelt: not missing as well
+        missing = [o.name for o in outputs if o.name not in value and o.name not in meant]
         if every and missing:
             diags.add("E601", f"training.{key} names no value for output(s) {', '.join(missing)}; a mapping gives "
                               f"every output its {'loss' if key == 'loss' else 'weight'}", at(key),
