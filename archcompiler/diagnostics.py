@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "E601": "training values do not match the model's outputs",
     "E602": "a loss or metric that does not fit its output",
     "E700": "Keras rejected a layer",
+    "E800": "a layer plugin cannot be used",
 }
 
 

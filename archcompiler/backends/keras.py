@@ -3,7 +3,8 @@
 This is the only module of archc that imports Keras (and with it TensorFlow), and it does so inside its functions,
 so that importing archc stays cheap. This is the one place where a layer's neutral arguments (``to_config()``,
 plain data) become Keras: :func:`make_layer` makes every layer from its registry entry,
-``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=name)``, and :func:`call_layer` calls it on its
+``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=name)`` (a plugin's type: the class its
+registration names, :func:`keras_class`), and :func:`call_layer` calls it on its
 inputs as the entry's ``call_style`` says (the layer oracle tests make and call their layers with the same two
 functions); inputs are ``keras.Input``. Initializers (with their seeds), regularizers, activations and every other
 argument therefore reach Keras as the spec wrote them, and the model saved as ``.keras`` loads without custom
@@ -206,7 +207,28 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
     on anything yet)."""
-    return getattr(_keras().layers, defn.keras_name)(**params.to_config(), name=name)
+    return keras_class(defn)(**params.to_config(), name=name)
+
+
+def keras_class(defn: LayerDef) -> Any:
+    """The Keras class of registry entry ``defn``: ``keras.layers.<keras_name>``, or for a plugin's type the class
+    its ``keras_path`` names (``package.module:Class``), its module imported now. The path comes from the
+    installed package's registration (layers/plugins.py), never from a spec."""
+    keras = _keras()
+    if not defn.keras_path:
+        return getattr(keras.layers, defn.keras_name)
+    import importlib
+
+    module, _, attr = defn.keras_path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except Exception as e:
+        raise ImportError(f"the Keras class {defn.keras_path} of layer type {defn.op} cannot be imported: "
+                          f"{type(e).__name__}: {e}") from e
+    if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+        raise TypeError(f"{defn.keras_path} (layer type {defn.op}) is not a Keras layer class. Received: "
+                        f"{type(cls).__name__}")
+    return cls
 
 
 #: How a layer is called on its input tensors, by ``LayerDef.call_style`` (layers/base.py ``CALL_STYLES``).
