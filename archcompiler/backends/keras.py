@@ -8,7 +8,7 @@ registration names, :func:`keras_class`), and :func:`call_layer` calls it on its
 inputs as the entry's ``call_style`` says (the layer oracle tests make and call their layers with the same two
 functions); inputs are ``keras.Input``. Initializers (with their seeds), regularizers, activations and every other
 argument therefore reach Keras as the spec wrote them, and the model saved as ``.keras`` loads without custom
-objects.
+objects (a plugin's layers: wherever the plugin's Keras module, which registers them, is imported).
 
 Anything Keras rejects (the static checks should have caught it first) is reported as error E700 at the spec entry
 that made the layer, never as a bare traceback.
