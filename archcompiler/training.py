@@ -1,9 +1,16 @@
-"""The training vocabulary: Keras 3's optimizers (with every argument typed and bounded), losses and metrics.
+"""The training vocabulary: Keras 3's optimizers (with every argument typed and bounded), losses and metrics, and
+the checks of a ``training:`` section against the model's outputs.
 
 One table per kind. A spec names an optimizer and gives plain values for its arguments; each is checked here
 statically (type, range, a finite number), and the Keras backend builds the optimizer by calling its class from this
 table with those values. Nothing from a spec reaches Keras's deserializer, so a spec cannot name a class or a module
 (``learning_rate: {class_name: ..., module: ...}`` is an invalid value, not an object).
+
+``loss``, ``loss_weights`` and ``metrics`` may be given per output, by output name or in output order, as Keras 3's
+``model.compile`` takes them. Once the model's outputs and their shapes are known, :func:`check_outputs` checks the
+section against them (E600 unknown output names, E601 values that do not match the outputs, E602 a loss or metric
+that cannot fit its output: the rules are :func:`misfit`'s, documented in docs/spec-language.md), and
+:func:`keras_arguments` gives the Keras backend the section in the one form Keras reads without guessing.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal, Optional, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, create_model,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, StrictInt,
+                      StringConstraints, Tag, create_model, model_validator)
 
 from .entries import StrictModel
 
@@ -192,17 +199,39 @@ MetricName = Literal[METRICS]  # type: ignore[valid-type]
 #: An output of the model, by its layer name (Keras's ``model.output_names``).
 OutputName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 #: The factor an output's loss is multiplied by in the total loss.
-LossWeight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+LossWeight = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+
+def _names_form(v: Any) -> str:
+    return "list[names]" if isinstance(v, list) else "one[name]"
+
+
 #: One metric name or a list of them (what one output gets).
-OutputMetrics = Union[MetricName, list[MetricName]]
+OutputMetrics = Annotated[Union[Annotated[MetricName, Tag("one[name]")], Annotated[list[MetricName], Tag("list[names]")]],
+                          Discriminator(_names_form)]
+
+def _per_output(one: Any, item: Any) -> Any:
+    """One value, a list of ``item`` in output order, or a mapping from output names to ``item``; ``one`` None for
+    no single-value form (anything but a mapping is then checked as a list).
+
+    The form is chosen from the value (a discriminated union), so that the errors are those of that form only: a
+    misspelt name in a list is reported at its item, not also as "not a mapping"."""
+    forms = [Annotated[list[item], Tag("list[items]")], Annotated[dict[OutputName, item], Tag("dict[outputs]")]]
+    if one is not None:
+        forms.insert(0, Annotated[one, Tag("one[value]")])
+
+    def form(v: Any) -> str:
+        return ("list[items]" if isinstance(v, list) or one is None and not isinstance(v, dict) else
+                "dict[outputs]" if isinstance(v, dict) else "one[value]")
+    return Annotated[Union[tuple(forms)], Discriminator(form)]
+
 
 #: ``loss``: one name for every output, a list in output order, or a mapping from every output's name to its loss.
-LossSpec = Union[LossName, list[LossName], dict[OutputName, LossName]]
+LossSpec = _per_output(LossName, LossName)
 #: ``loss_weights``: a number (one output), a list in output order, or a mapping from output names to numbers.
-LossWeightsSpec = Union[LossWeight, list[LossWeight], dict[OutputName, LossWeight]]
+LossWeightsSpec = _per_output(LossWeight, LossWeight)
 #: ``metrics``: a list (of names for one output; of a name or a list of names per output, in output order, for
 #: several), or a mapping from output names to a name or a list of names.
-MetricsSpec = Union[list[OutputMetrics], dict[OutputName, OutputMetrics]]
+MetricsSpec = _per_output(None, OutputMetrics)
 
 
 class Training(StrictModel):

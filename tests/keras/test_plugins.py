@@ -92,11 +92,28 @@ def test_a_spec_using_the_plugin_builds_fits_and_agrees_with_its_figures() -> No
     assert losses[-1] < losses[0], losses
 
 
+def test_archc_build_saves_a_model_that_loads_without_archc(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from archcompiler.cli import main
+
+    assert main(["build", str(VIT), "-o", str(tmp_path), "--no-diagram"]) == 0
+    path = tmp_path / "vit_tiny.keras"
+    assert path.is_file()
+    model = keras.models.load_model(path)  # here archc's process has the plugin's Keras module imported
+    assert model.count_params() == 19818
+    _loads_in_a_process_without_archc(model, path, tmp_path)
+
+
 def test_the_saved_model_loads_without_archc(tmp_path: Path) -> None:
     comp = archcompiler.load(VIT)
     model = comp.to_keras()
     path = tmp_path / "vit_tiny.keras"
     save_model(model, path)
+    _loads_in_a_process_without_archc(model, path, tmp_path)
+
+
+def _loads_in_a_process_without_archc(model: Any, path: Path, tmp_path: Path) -> None:
+    """Loads ``path`` in a fresh process that imports the plugin's Keras layers and not archc, and compares its
+    predictions with ``model``'s."""
     x = np.random.default_rng(1).uniform(0, 1, (2, 32, 32, 3)).astype("float32")
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", np.asarray(model(x)))
@@ -112,7 +129,7 @@ def test_the_saved_model_loads_without_archc(tmp_path: Path) -> None:
         print(model.count_params(), type(model.get_layer("class_token")).__name__,
               "archcompiler" in sys.modules, model.compiled)
     """)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # archc is not importable from here
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # and the output shows archc is not imported
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
