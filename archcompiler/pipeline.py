@@ -147,7 +147,9 @@ def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
     if spec.training is not None:  # training.py is imported only for a spec with a training section
         from .training import check_outputs, model_outputs
-        misfits = check_outputs(spec.training, model_outputs(graph, types), comp.span_of)
+        written = spec.model.value.outputs if spec.model is not None else None
+        refs = [written] if isinstance(written, str) else written
+        misfits = check_outputs(spec.training, model_outputs(graph, types), comp.span_of, refs)
         if misfits:
             raise CompileError(misfits, spec.sources)
     check_expectations(comp)

@@ -327,10 +327,12 @@ def _names(outputs: list[Output]) -> str:
     return ", ".join(o.name for o in outputs)
 
 
-def check_outputs(t: Training, outputs: list[Output], span: Callable[[tuple], Any]) -> list[Any]:
+def check_outputs(t: Training, outputs: list[Output], span: Callable[[tuple], Any],
+                  refs: list[Any] | None = None) -> list[Any]:
     """Checks the training section ``t`` against the model's ``outputs``: output names (E600), one value per
     output (E601), and each loss and metric against the output it is for (E602). ``span(path)`` gives the position
-    of ``training.<path>``. Returns the diagnostics (empty when the section fits)."""
+    of ``training.<path>``; ``refs``, the spec's ``model.outputs`` as written (ids), lets E600 tell an id from a
+    name. Returns the diagnostics (empty when the section fits)."""
     from .diagnostics import Collector, did_you_mean
 
     diags = Collector()
@@ -347,6 +349,11 @@ def check_outputs(t: Training, outputs: list[Output], span: Callable[[tuple], An
         """E600 for ``key``; returns the output it is probably a misspelling of."""
         close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
         hint = did_you_mean(key, by_name)
+        if refs is not None and len(refs) == n and key in refs:  # an id: outputs are named by their layers
+            name = outputs[refs.index(key)].name
+            hint = (f"'{key}' is the id of output '{name}'; training names outputs as Keras does, by their layer "
+                    f"names: write '{name}', or give that entry `name: {key}`")
+            close = [name]
         diags.add("E600", f"training.{path[0]}: the model has no output named '{key}'; {several}", at(*path),
                   path=("training",) + path, hint=hint or f"name the outputs as the model does: {_names(outputs)}")
         return close[0] if close else None

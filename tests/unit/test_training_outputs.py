@@ -127,3 +127,11 @@ def test_a_softmax_output_is_recognised(last: str, softmax: bool) -> None:
 def test_check_outputs_is_empty_for_a_fitting_section() -> None:
     t = Training.model_validate({"loss": {"o": "mse"}, "loss_weights": [1], "metrics": {"o": ["mae"]}})
     assert check_outputs(t, [out((1,))], lambda path: None) == []
+
+
+def test_an_output_id_is_told_from_its_name() -> None:
+    text = TWO.replace("id: reg, name: reg", "id: reg") + "  loss: {cls: sparse_categorical_crossentropy, reg: mse}\n"
+    with pytest.raises(CompileError) as info:
+        archcompiler.compile_text(text, "net.yaml")
+    (d,) = info.value.diagnostics
+    assert d.code == "E600" and "'reg' is the id of output 'dense_1'" in d.hint and "`name: reg`" in d.hint
