@@ -22,10 +22,15 @@ fuzz: setup
 
 setup: $(STAMP) graphviz yls
 
-$(STAMP): pyproject.toml $(LOCK)
+# The example layer plugin (plugins/archc-vit-layers) is installed after archc, editable, without dependencies of
+# its own (archc and Keras are there already): the plugin tests use it.
+PLUGINS := plugins/archc-vit-layers
+
+$(STAMP): pyproject.toml $(LOCK) $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -c $(LOCK) pip
 	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[all]'
+	$(BIN)/python -m pip install -q --no-deps $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 # Re-resolves every dependency (the newest versions pyproject.toml allows) in a scratch environment and writes them

@@ -388,7 +388,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from .schema import packaged_schema, repository_schema, schema_text
-    text = schema_text()
+    text = schema_text(plugins=args.plugins)
+    if args.check and args.plugins:
+        raise UsageError("--check compares the committed schema, which has the built-in layer types only; "
+                         "drop --plugins")
     if args.check:
         # -o FILE: that file. Otherwise the copy shipped in the package, and the repository's when run inside it.
         copies: list[Any] = [Path(args.output)] if args.output else [packaged_schema()]
@@ -424,23 +427,47 @@ def _shown_path(path: Path) -> str:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
+    """Lists the layer types; the installed plugins' types too (text and JSON), with where each comes from. A
+    plugin left out (E800) is reported on standard error and makes the exit code 1."""
     sys.stdout.write(LAYER_FORMATS[args.format]())
+    problems = _plugins().problems if args.format != "markdown" else []
+    if problems:
+        sys.stderr.write(CompileError([p.diagnostic() for p in problems]).render(color=False) + "\n")
+        return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _plugins() -> Any:
+    from .layers.plugins import discover
+    return discover()
 
 
 def _layers_text() -> str:
     from .layers import REGISTRY
-    w = max(len(op) for op in REGISTRY)
-    return "".join(f"{op:<{w}}  {d.family:<14} {', '.join(d.params.model_fields)}\n"
-                   for op, d in sorted(REGISTRY.items()))
+    found = _plugins()
+    every = {**REGISTRY.builtins(), **found.types}
+    w = max(len(op) for op in every)
+    lines = [f"{op:<{w}}  {d.family:<14} {', '.join(d.params.model_fields)}\n" for op, d in sorted(REGISTRY.items())]
+    lines += [f"{op:<{w}}  {d.family:<14} {', '.join(d.params.model_fields)}  (plugin: {found.origins[op]})\n"
+              for op, d in sorted(found.types.items())]
+    return "".join(lines)
 
 
 def _layers_json() -> str:
     from .layers import REGISTRY
-    return json.dumps({op: {"family": d.family, "keras_class": d.keras_name, "arity": list(d.arity),
-                            "positional": d.positional, "doc": d.doc,
-                            "params": json.loads(json.dumps(d.params.model_json_schema()))}
-                       for op, d in sorted(REGISTRY.items())}, indent=2) + "\n"
+    found = _plugins()
+
+    def entry(op: str, d: Any) -> dict:
+        out = {"family": d.family, "keras_class": d.keras_name, "arity": list(d.arity),
+               "positional": d.positional, "doc": d.doc,
+               "params": json.loads(json.dumps(d.params.model_json_schema()))}
+        if op in found.origins:
+            origin = found.origins[op]
+            out["plugin"] = {"package": origin.package, "version": origin.version,
+                             "entry_point": origin.entry_point, "keras_path": d.keras_path}
+        return out
+    every = {**dict(sorted(REGISTRY.items())), **dict(sorted(found.types.items()))}
+    return json.dumps({op: entry(op, d) for op, d in every.items()}, indent=2) + "\n"
 
 
 def _layers_markdown() -> str:
@@ -626,9 +653,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="store_true",
                     help="exit 1 if the file (-o) is not up to date; without -o, checks the copy shipped in the "
                          "package and, inside the archc repository, schema/archspec.schema.json")
+    sp.add_argument("--plugins", action="store_true",
+                    help="include the layer types of the installed plugins (for editors checking specs that use "
+                         "them); the committed copies have the built-in types only")
 
     sp = add("layers", cmd_layers, "list the layer types archc knows",
-             "Lists every layer type of the registry with its family and arguments.")
+             "Lists every layer type of the registry with its family and arguments, and those of the installed "
+             "layer plugins with the package each comes from (text and json; markdown is the built-in reference). "
+             "Exit code 1 when a plugin cannot be used (E800, on standard error).")
     sp.add_argument("--format", choices=tuple(LAYER_FORMATS), default="text")
 
     sp = add("build", cmd_build, "build the Keras model (.keras), summaries and the diagram",

@@ -40,7 +40,11 @@ CODES: dict[str, str] = {
     "E403": "layer output is never used",
     "E410": "the model exceeds a size ceiling",
     "E500": "expectation does not hold",
+    "E600": "unknown output name in the training section",
+    "E601": "training values do not match the model's outputs",
+    "E602": "a loss or metric that does not fit its output",
     "E700": "Keras rejected a layer",
+    "E800": "a layer plugin cannot be used",
 }
 
 

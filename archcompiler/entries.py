@@ -252,16 +252,29 @@ def classify(entry: Any, doc: "Document", path: tuple, layers: Mapping[str, Any]
     else:
         return Invalid((Diagnostic("E201", f"an entry must be a layer or block name or a one-key mapping. Received: "
                                            f"{type_name(entry)} {entry!r}"[:200], doc.span(path), path),), path, entry)
-    if kind in layers:
-        args, own, problem = _split(body, beside, layers[kind].positional, doc, key_path, kind)
-        return LayerCall(kind, args, own, body, problem, path, key_path, entry)
+    # Blocks first: no block has a built-in type's name (load.py), and a spec's own block takes precedence over
+    # a plugin's type of the same name; a name that is neither built in nor a block makes the registry read the
+    # installed plugins (layers/plugins.py), so a spec of built-in types and blocks never does.
     if kind in blocks:
         args, own, problem = _split(body, beside, None, doc, key_path, f"block '{kind}'")
         return BlockCall(kind, args, own, body, problem, path, key_path, entry)
-    choices = [*layers, *blocks]  # type: ignore[misc]
+    if kind in layers:
+        args, own, problem = _split(body, beside, layers[kind].positional, doc, key_path, kind)
+        return LayerCall(kind, args, own, body, problem, path, key_path, entry)
+    plugins = _plugin_types(layers)
+    choices = [*layers, *plugins.types, *blocks]  # type: ignore[misc]
     hint = known_as(kind) or did_you_mean(kind, choices) or "run `archc layers` for the layer types"
+    # A plugin that failed to load may be where the type was to come from: its problems are reported too.
     return Invalid((Diagnostic("E203", f"unknown layer or block type '{kind}'", doc.span(key_path, key=True),
-                               key_path, hint=hint),), path, entry)
+                               key_path, hint=hint), *(p.diagnostic() for p in plugins.problems)), path, entry)
+
+
+def _plugin_types(layers: Mapping[str, Any]) -> Any:
+    """The installed plugins when ``layers`` is the registry (read already by the lookup that missed), else none."""
+    from .layers.base import LayerRegistry
+    from .layers.plugins import Plugins, discover
+
+    return discover(layers.builtins()) if isinstance(layers, LayerRegistry) else Plugins()
 
 
 def _split(body: Any, beside: dict, positional: Optional[str], doc: "Document", key_path: tuple, what: str

@@ -348,7 +348,7 @@ class _Loader:
                 decl = prev.value.model_copy(update={"default": decl.default})
             out.params[name] = Located(decl, doc, ("params", name))
         for name, blk in spec.blocks.items():
-            if name in REGISTRY:
+            if REGISTRY.is_builtin(name):  # a block may shadow a plugin's type (plugins are not read here)
                 raise CompileError([Diagnostic("E201", f"a block cannot be named '{name}': that is a layer type",
                                                doc.span(("blocks", name), key=True), path=("blocks", name))],
                                    self.sources)

@@ -150,6 +150,13 @@ def run_stages(spec: ResolvedSpec, overrides: dict[str, Any] | None = None,
     if too_big:
         raise CompileError(too_big, spec.sources)
     comp = Compilation(spec, graph, types, stats, tuple(sorted((overrides or {}).items())))
+    if spec.training is not None:  # training.py is imported only for a spec with a training section
+        from .training import check_outputs, model_outputs
+        written = spec.model.value.outputs if spec.model is not None else None
+        refs = [written] if isinstance(written, str) else written
+        misfits = check_outputs(spec.training, model_outputs(graph, types), comp.span_of, refs)
+        if misfits:
+            raise CompileError(misfits, spec.sources)
     check_expectations(comp)
     return comp
 

@@ -94,7 +94,7 @@ def _layer_schema(op: str, defs: dict) -> dict:
     if defn.positional:
         value = {k: v for k, v in props[defn.positional].items() if k not in _ANNOTATIONS}
         alternatives.append({**value, "description": f"Shorthand for `{op}: {{{defn.positional}: value}}`."})
-    doc = f"{defn.doc} Keras: `keras.layers.{defn.keras_name}`."
+    doc = f"{defn.doc} Keras: `{defn.keras_path or 'keras.layers.' + defn.keras_name}`."
     if defn.positional:
         doc += f" Shorthand: `{op}: <{defn.positional}>`."
     return {"title": op, "description": doc, "anyOf": alternatives}
@@ -128,8 +128,9 @@ def _drop_property_titles(node: Any, is_property: bool = False) -> Any:
             for k, v in node.items() if not (is_property and k == "title" and isinstance(v, str))}
 
 
-def build_schema() -> dict:
-    """Returns the JSON Schema of spec files as a dict."""
+def build_schema(plugins: bool = False) -> dict:
+    """Returns the JSON Schema of spec files as a dict: of the built-in layer types, and with ``plugins`` of the
+    installed plugins' types too (``archc schema --plugins``; the committed copies have the built-in ones only)."""
     schema = SpecFile.model_json_schema(ref_template="#/$defs/{model}")
     defs = schema.setdefault("$defs", {})
     for model in (RepeatEntry, IfEntry):
@@ -142,6 +143,9 @@ def build_schema() -> dict:
     for name in ("shape", "dtype"):  # model.inputs declare Input layers: their arguments' descriptions
         defs["InputDecl"]["properties"][name]["description"] = REGISTRY["Input"].argument_doc(name)
     ops = sorted(REGISTRY)
+    if plugins:
+        from .layers.plugins import discover
+        ops = sorted([*ops, *discover().types])
     layers = [op for op in ops if op != "Input"]  # inputs are declared under model.inputs
     entries = [{"type": "string", "pattern": IDENT, "description": "A layer type or block without arguments."},
                {"$ref": "#/$defs/Layer"}]
@@ -178,9 +182,9 @@ def build_schema() -> dict:
     }
 
 
-def schema_text() -> str:
-    """The schema as stable, pretty JSON text (what both committed copies hold)."""
-    return json.dumps(build_schema(), indent=2, sort_keys=False) + "\n"
+def schema_text(plugins: bool = False) -> str:
+    """The schema as stable, pretty JSON text (what both committed copies hold, without ``plugins``)."""
+    return json.dumps(build_schema(plugins), indent=2, sort_keys=False) + "\n"
 
 
 #: The repository's copy, relative to the repository root.

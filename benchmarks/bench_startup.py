@@ -6,7 +6,8 @@ time is reported, as the least disturbed by the rest of the machine. Bytecode is
 
 Rows: the interpreter alone; importing archc's dependencies (pydantic with its validators built once, PyYAML: the
 floor under any archc command); importing archc; ``archc summary`` of ResNet-152 (517 layers, the figure the start-up
-goal is about: at most 0.15 s) and of a spec with a ``training:`` section. A last row measures, in one process, what
+goal is about: at most 0.15 s), of a spec with a ``training:`` section and, with the example layer plugin
+installed, of a spec using its types (the only row that reads the installed packages' entry points). A last row measures, in one process, what
 one more layer type adds to the import (a copy of Conv2D's arguments model; its schema is built on first use), so
 that start-up stays flat as the registry grows.
 
@@ -18,6 +19,7 @@ that start-up stays flat as the registry grows.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -44,6 +46,11 @@ ROWS: list[tuple[str, list[str]]] = [
      [*ARCHC, "summary", "specs/keras_applications/resnet152.yaml"]),
     ("archc summary specs/happy_model.yaml (training: section)", [*ARCHC, "summary", "specs/happy_model.yaml"]),
 ]
+#: With the example layer plugin installed: a spec that uses plugin types, so that the entry points are read (the
+#: rows above never read them).
+PLUGIN_SPEC = "plugins/archc-vit-layers/examples/vit_tiny.yaml"
+if importlib.util.find_spec("archc_vit_layers") is not None:
+    ROWS.append((f"archc summary {PLUGIN_SPEC} (layer plugins read)", [*ARCHC, "summary", PLUGIN_SPEC]))
 
 #: One process: the import cost of ``n`` more layer types, as copies of Conv2D's arguments model.
 MORE_TYPES = """

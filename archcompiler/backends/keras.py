@@ -3,11 +3,12 @@
 This is the only module of archc that imports Keras (and with it TensorFlow), and it does so inside its functions,
 so that importing archc stays cheap. This is the one place where a layer's neutral arguments (``to_config()``,
 plain data) become Keras: :func:`make_layer` makes every layer from its registry entry,
-``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=name)``, and :func:`call_layer` calls it on its
+``getattr(keras.layers, defn.keras_name)(**params.to_config(), name=name)`` (a plugin's type: the class its
+registration names, :func:`keras_class`), and :func:`call_layer` calls it on its
 inputs as the entry's ``call_style`` says (the layer oracle tests make and call their layers with the same two
 functions); inputs are ``keras.Input``. Initializers (with their seeds), regularizers, activations and every other
 argument therefore reach Keras as the spec wrote them, and the model saved as ``.keras`` loads without custom
-objects.
+objects (a plugin's layers: wherever the plugin's Keras module, which registers them, is imported).
 
 Anything Keras rejects (the static checks should have caught it first) is reported as error E700 at the spec entry
 that made the layer, never as a bare traceback.
@@ -208,7 +209,28 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
     on anything yet)."""
-    return getattr(_keras().layers, defn.keras_name)(**params.to_config(), name=name)
+    return keras_class(defn)(**params.to_config(), name=name)
+
+
+def keras_class(defn: LayerDef) -> Any:
+    """The Keras class of registry entry ``defn``: ``keras.layers.<keras_name>``, or for a plugin's type the class
+    its ``keras_path`` names (``package.module:Class``), its module imported now. The path comes from the
+    installed package's registration (layers/plugins.py), never from a spec."""
+    keras = _keras()
+    if not defn.keras_path:
+        return getattr(keras.layers, defn.keras_name)
+    import importlib
+
+    module, _, attr = defn.keras_path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except Exception as e:
+        raise ImportError(f"the Keras class {defn.keras_path} of layer type {defn.op} cannot be imported: "
+                          f"{type(e).__name__}: {e}") from e
+    if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+        raise TypeError(f"{defn.keras_path} (layer type {defn.op}) is not a Keras layer class. Received: "
+                        f"{type(cls).__name__}")
+    return cls
 
 
 #: How a layer is called on its input tensors, by ``LayerDef.call_style`` (layers/base.py ``CALL_STYLES``).
@@ -284,8 +306,9 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
 
 def compile_model(model: keras.Model, comp: Compilation) -> keras.Model:
     """Compiles ``model`` with the spec's ``training:`` section: the optimizer (its class called with the spec's
-    checked arguments), the loss(es) and the metrics, by their Keras names. What Keras still rejects is an E700
-    error (now, not at the first ``fit``)."""
+    checked arguments), the loss(es), loss weights and metrics by their Keras names, per output in output order
+    (``training.keras_arguments``: a mapping in the spec is matched by output name here). What Keras still rejects
+    is an E700 error (now, not at the first ``fit``)."""
     keras = _keras()
     t = comp.training
     assert t is not None
@@ -300,26 +323,44 @@ def compile_model(model: keras.Model, comp: Compilation) -> keras.Model:
         optimizer = getattr(keras.optimizers, t.optimizer.keras_class)(**t.optimizer.kwargs())
     except Exception as e:
         raise fail("optimizer", ("optimizer",), e) from e
-    losses = [t.loss] if isinstance(t.loss, str) else list(t.loss)
-    for i, loss in enumerate(losses):
-        try:
-            keras.losses.get(loss)
-        except Exception as e:
-            raise fail("loss", ("loss",) if isinstance(t.loss, str) else ("loss", i), e) from e
-    for i, metric in enumerate(t.metrics):
-        if metric in ("accuracy", "acc"):  # resolved by compile() from the loss and the output shape
-            continue
-        try:
-            keras.metrics.get(metric)
-        except Exception as e:
-            raise fail("metrics", ("metrics", i), e) from e
+    from ..training import keras_arguments
+
+    names = list(comp.graph.outputs)
+    args = keras_arguments(t, names)
+    # Keras's own lookup of every name, each reported at the place the spec writes it.
+    for key in ("loss", "metrics"):
+        given = getattr(t, key)
+        for o, item in enumerate((args[key] or []) if len(names) > 1 else [args[key]]):
+            for m, name in enumerate([item] if isinstance(item, str) else item or []):
+                if name in ("accuracy", "acc"):  # resolved by compile() from the output shape
+                    continue
+                try:
+                    (keras.losses if key == "loss" else keras.metrics).get(name)
+                except Exception as e:
+                    raise fail(key, _written_at(given, key, names, o, m), e) from e
     try:
-        model.compile(optimizer=optimizer, loss=t.loss, metrics=list(t.metrics) or None)
+        model.compile(optimizer=optimizer, **args)
     except Exception as e:
         raise fail("loss", ("loss",), e) from e
     # The optimizer is left unbuilt, as compile() leaves it: its slots (two per weight for Adam) are made by the
     # first fit. save_model() writes the file of such a model so that it loads without a warning.
     return model
+
+
+def _written_at(given: Any, key: str, names: list[str], output: int, item: int) -> tuple:
+    """Where the spec writes item ``item`` of output ``output`` of its ``loss`` or ``metrics`` (a path under
+    ``training``), for a message about it."""
+    if isinstance(given, str):
+        return (key,)
+    if isinstance(given, dict):
+        value, path = given.get(names[output]), (key, names[output])
+    elif len(names) > 1:
+        value, path = given[output], (key, output)
+    else:  # one output, a flat list of metrics (each a name or a list of names)
+        flat = [(i, j) for i, v in enumerate(given) for j in range(1 if isinstance(v, str) else len(v))]
+        i, j = flat[item]
+        return (key, i) if isinstance(given[i], str) else (key, i, j)
+    return path if isinstance(value, str) else path + (item,)
 
 
 # ---------------------------------------------------------------------------------------------------------------

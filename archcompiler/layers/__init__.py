@@ -1,16 +1,18 @@
-"""The layer registry: every layer type archc knows, built from the explicit lists of each module."""
+"""The layer registry: every built-in layer type, built from the explicit lists of each module, and the types of
+installed plugins, found by name on first need (see ``base.LayerRegistry`` and ``plugins.py``)."""
 
 from __future__ import annotations
 
 from . import activations, conv, core, merge, norm, pooling, preprocessing, regularization, reshaping
-from .base import REGISTRY_T, LayerDef, LayerParams, Shape, ShapeError, build_registry, default_name
+from .base import REGISTRY_T, LayerDef, LayerRegistry, LayerParams, Shape, ShapeError, build_registry, default_name
 
 REGISTRY: REGISTRY_T = build_registry(
     core.LAYERS, conv.LAYERS, norm.LAYERS, activations.LAYERS, pooling.LAYERS, merge.LAYERS, reshaping.LAYERS,
     preprocessing.LAYERS, regularization.LAYERS,
 )
 
-__all__ = ["REGISTRY", "LayerDef", "LayerParams", "Shape", "ShapeError", "default_name", "get", "known_as"]
+__all__ = ["REGISTRY", "LayerDef", "LayerRegistry", "LayerParams", "Shape", "ShapeError", "default_name", "get",
+           "known_as"]
 
 #: Layer names of other libraries (and of older Keras) that a spec may reach for, and what archc has instead; the
 #: hint of an unknown type (E203) says this rather than the nearest spelling, which would mislead here

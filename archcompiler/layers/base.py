@@ -511,6 +511,8 @@ class LayerDef:
             input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges).
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
+        keras_path: for a Keras class outside ``keras.layers`` (a plugin's, see layers/plugins.py), where it is:
+            ``"package.module:Class"``, imported by the Keras backend only; "" for the built-in types.
     """
 
     op: str
@@ -527,10 +529,13 @@ class LayerDef:
     examples: tuple[str, ...] = field(default=())
     call_style: str = "tensor"
     label: Optional[LabelFn] = None
+    keras_path: str = ""
 
     @property
     def keras_name(self) -> str:
-        """The ``keras.layers`` class to instantiate."""
+        """The name of the Keras class to instantiate (in ``keras.layers``, or the class of ``keras_path``)."""
+        if self.keras_path:
+            return self.keras_path.rpartition(":")[2]
         return self.keras_class or self.op
 
     def argument_doc(self, name: str) -> str:
@@ -540,7 +545,7 @@ class LayerDef:
         meaning = (info.description or "").strip()
         default = "Required." if info.is_required() else f"Default: `{default_text(info.get_default())}`."
         keras = ("archc's own (not passed to Keras)." if name in self.params.archc_keys
-                 else f"Keras: `keras.layers.{self.keras_name}({name}=...)`.")
+                 else f"Keras: `{self.keras_path or 'keras.layers.' + self.keras_name}({name}=...)`.")
         return " ".join(part for part in (meaning, default, keras) if part)
 
 
@@ -556,19 +561,51 @@ def default_text(value: Any) -> str:
     return json.dumps(plain(value))
 
 
-REGISTRY_T = dict[str, "LayerDef"]
+class LayerRegistry(dict):
+    """The layer types by name: the built-in types are its items (iterating, ``len`` and ``items()`` see only
+    them, so that everything generated from the registry stays the same whatever is installed); a name that is not
+    built in is looked up among the installed plugins' types (layers/plugins.py), which are read on that first
+    miss only. ``registry[op]``, ``op in registry`` and ``registry.get(op)`` therefore find both kinds."""
+
+    def __missing__(self, op: str) -> "LayerDef":
+        found = self.plugin(op)
+        if found is None:
+            raise KeyError(op)
+        return found
+
+    def __contains__(self, op: object) -> bool:
+        return dict.__contains__(self, op) or (isinstance(op, str) and self.plugin(op) is not None)
+
+    def get(self, op: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[op] if op in self else default
+
+    def is_builtin(self, op: str) -> bool:
+        """Whether ``op`` is a built-in type (plugins are not read)."""
+        return dict.__contains__(self, op)
+
+    def builtins(self) -> dict[str, "LayerDef"]:
+        """The built-in types (a plain dict)."""
+        return dict(self.items())
+
+    def plugin(self, op: str) -> Optional["LayerDef"]:
+        """The plugin type ``op`` (installed plugins read now if they were not yet), or None."""
+        from .plugins import discover
+        return discover(self.builtins()).types.get(op)
+
+
+REGISTRY_T = LayerRegistry
 
 
 #: How a layer may be called on its inputs (``LayerDef.call_style``).
 CALL_STYLES = ("tensor", "list")
 
 
-def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:
+def build_registry(*groups: tuple[LayerDef, ...]) -> LayerRegistry:
     """Builds the registry from explicit lists of definitions; a second definition of one op is a programming error."""
-    registry: dict[str, LayerDef] = {}
+    registry = LayerRegistry()
     for group in groups:
         for defn in group:
-            if defn.op in registry:
+            if registry.is_builtin(defn.op):
                 raise RuntimeError(f"layer type {defn.op!r} is defined twice")
             if defn.call_style not in CALL_STYLES:
                 raise RuntimeError(f"layer type {defn.op!r}: call_style {defn.call_style!r} is not one of "

@@ -27,6 +27,7 @@ ELSEWHERE = {
     "E100": "tests/cli/test_cli.py::test_missing_file_is_exit_2",
     "E330": "tests/cli/test_cli.py::test_set_unknown_parameter",
     "E700": "tests/keras/test_build.py (Keras rejects a layer)",
+    "E800": "tests/unit/test_plugins.py::test_a_broken_plugin_is_a_diagnostic_naming_its_package",
 }
 
 

@@ -176,7 +176,7 @@ def test_unknown_keys_of_the_training_section_are_deferred_with_the_others() -> 
     with pytest.raises(archcompiler.CompileError) as info:
         archcompiler.compile_text(text, "net.yaml")
     assert [(d.code, d.message, d.hint) for d in info.value.diagnostics] == [
-        ("E200", "unknown key 'extra'", "allowed keys: optimizer, loss, metrics"),
+        ("E200", "unknown key 'extra'", "allowed keys: optimizer, loss, loss_weights, metrics"),
         ("E200", "unknown key 'modle'", "did you mean 'model'?")]
     spec = resolve_text(text, "net.yaml")  # resolving keeps going without the unknown keys
     assert spec.training.loss == "mse" and len(spec.deferred) == 2
