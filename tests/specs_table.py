@@ -16,6 +16,8 @@ REFERENCE = {
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),
     "specs/keras_applications/resnet50v2.yaml": (25613800, 25568360, 45440, 192),
+    "specs/keras_applications/inception_v3.yaml": (23851784, 23817352, 34432, 313),
+    "specs/keras_applications/xception.yaml": (22910480, 22855952, 54528, 134),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

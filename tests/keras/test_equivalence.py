@@ -24,7 +24,10 @@ measured difference is 0.0 (bit-identical) for every network here.
 
 Reduced sizes where the full one only costs time: VGG16 at 32x32x3 with 10 classes (its dense layers depend on the
 input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3 (global pooling: the
-weights are the full models').
+weights are the full models'), InceptionV3 at 75x75x3 and Xception at 71x71x3 (the smallest sizes Keras allows;
+their default sizes are the slow tests). For the keras.applications families beyond ResNet, ``check_application``
+also compares the layer names in ``model.layers`` order: most of their layers carry Keras's automatic names
+(``conv2d_17``, ``add_3``), which only agree when the spec creates the same layers in the same order.
 """
 
 from __future__ import annotations
@@ -447,6 +450,57 @@ def test_resnet152_from_a_keras_file(tmp_path: Path) -> None:
 
     check("keras_applications/resnet152", keras.applications.ResNet152(weights=None, input_shape=(64, 64, 3)),
           spec("keras_applications/resnet152.yaml", input_shape=[64, 64, 3]), copy_by_name, saved)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications families: the same layers in the same order, the same counts, the same predictions
+# ---------------------------------------------------------------------------------------------------------------
+
+def check_application(name: str, ref: keras.Model, built: keras.Model) -> None:
+    """``built`` is ``ref`` layer for layer: the same names in ``model.layers`` order (so the automatic names
+    Keras gives, conv2d_17 or add_3, are the same layers), the same trainable and non-trainable counts, and the
+    same predictions with ``ref``'s weights copied by name."""
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    assert [type(layer).__name__ for layer in built.layers] == [type(layer).__name__ for layer in ref.layers]
+    assert kerasutil.split_params(built) == kerasutil.split_params(ref)
+    assert [tuple(o.shape) for o in built.outputs] == [tuple(o.shape) for o in ref.outputs]
+    check(name, ref, built, copy_by_name)
+
+
+def application(ctor: str, path: str, **args: Any) -> tuple[keras.Model, keras.Model]:
+    """``keras.applications.<ctor>(weights=None, **args)`` and the spec at ``path`` with the same arguments as
+    parameters (a tuple input shape as a list)."""
+    ref = getattr(keras.applications, ctor)(weights=None, **args)
+    overrides = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
+    return ref, spec(path, **overrides)
+
+
+def test_inception_v3_at_75x75() -> None:
+    check_application("keras_applications/inception_v3",
+                      *application("InceptionV3", "keras_applications/inception_v3.yaml", input_shape=(75, 75, 3)))
+
+
+def test_inception_v3_features_with_max_pooling() -> None:
+    check_application("keras_applications/inception_v3 (no top, max)",
+                      *application("InceptionV3", "keras_applications/inception_v3.yaml", input_shape=(75, 75, 3),
+                                   include_top=False, pooling="max"))
+
+
+def test_xception_at_71x71() -> None:
+    check_application("keras_applications/xception",
+                      *application("Xception", "keras_applications/xception.yaml", input_shape=(71, 71, 3)))
+
+
+def test_xception_features_with_average_pooling() -> None:
+    check_application("keras_applications/xception (no top, avg)",
+                      *application("Xception", "keras_applications/xception.yaml", input_shape=(71, 71, 3),
+                                   include_top=False, pooling="avg"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ctor,path", [("InceptionV3", "inception_v3.yaml"), ("Xception", "xception.yaml")])
+def test_application_at_its_default_size(ctor: str, path: str) -> None:
+    check_application(f"keras_applications/{path}", *application(ctor, f"keras_applications/{path}"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/resnet101": (44_707_176, 44_601_832, 105_344, 347),
     "keras_applications/resnet152": (60_419_944, 60_268_520, 151_424, 517),
     "keras_applications/resnet50v2": (25_613_800, 25_568_360, 45_440, 192),
+    "keras_applications/inception_v3": (23_851_784, 23_817_352, 34_432, 313),
+    "keras_applications/xception": (22_910_480, 22_855_952, 54_528, 134),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
