@@ -18,6 +18,8 @@ REFERENCE = {
     "specs/keras_applications/resnet50v2.yaml": (25613800, 25568360, 45440, 192),
     "specs/keras_applications/inception_v3.yaml": (23851784, 23817352, 34432, 313),
     "specs/keras_applications/xception.yaml": (22910480, 22855952, 54528, 134),
+    "specs/keras_applications/nasnet.yaml": (5326716, 5289978, 36738, 771),
+    "specs/keras_applications/nasnet_large.yaml": (88949818, 88753150, 196668, 1041),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

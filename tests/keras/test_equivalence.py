@@ -25,7 +25,9 @@ measured difference is 0.0 (bit-identical) for every network here.
 Reduced sizes where the full one only costs time: VGG16 at 32x32x3 with 10 classes (its dense layers depend on the
 input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3 (global pooling: the
 weights are the full models'), InceptionV3 at 75x75x3 and Xception at 71x71x3 (the smallest sizes Keras allows;
-their default sizes are the slow tests). For the keras.applications families beyond ResNet, ``check_application``
+their default sizes are the slow tests); NASNetMobile and NASNetLarge (771 and 1041 layers, 15-30 s to build each
+side) are slow tests, and small members of the same family (Keras's NASNet function with few cells) are the fast
+ones. For the keras.applications families beyond ResNet, ``check_application``
 also compares the layer names in ``model.layers`` order: most of their layers carry Keras's automatic names
 (``conv2d_17``, ``add_3``), which only agree when the spec creates the same layers in the same order.
 """
@@ -497,10 +499,61 @@ def test_xception_features_with_average_pooling() -> None:
                                    include_top=False, pooling="avg"))
 
 
+#: Small members of the NASNet family (Keras's NASNet function, which NASNetMobile and NASNetLarge call): few
+#: cells, so that they build in seconds, with and without skipped reductions, one normal cell per stage (p is then
+#: a reduction cell's output) and another filter multiplier; an odd and a non-square input (the padding of the
+#: strided convolutions follows the parity of each side). Those of one normal cell per stage (about 280 layers, 10 s)
+#: are in the default suite, the others are slow.
+NASNETS = {
+    "skip-1-block": dict(input_shape=(33, 33, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8,
+                         skip_reduction=True, classes=10),
+    "no-skip-2-blocks": dict(input_shape=(40, 57, 3), penultimate_filters=96, num_blocks=2, stem_block_filters=16,
+                             skip_reduction=False, classes=10),
+    "multiplier-3": dict(input_shape=(32, 32, 3), penultimate_filters=432, num_blocks=2, stem_block_filters=12,
+                         filter_multiplier=3, skip_reduction=True, classes=10),
+    "no-top-max": dict(input_shape=(35, 35, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8,
+                       skip_reduction=False, include_top=False, pooling="max"),
+}
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=[pytest.mark.slow] if "2-blocks" in v or "multiplier" in v
+                                                   else []) for v in NASNETS])
+def test_small_nasnets(variant: str) -> None:
+    from keras.src.applications.nasnet import NASNet  # the function keras.applications' NASNets call
+
+    args = NASNETS[variant]
+    ref = NASNet(weights=None, **args)
+    overrides = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
+    check_application(f"keras_applications/nasnet ({variant})", ref, spec("keras_applications/nasnet.yaml",
+                                                                          **overrides))
+
+
+def test_nasnet_specs_are_keras_nasnet_mobile_and_large() -> None:
+    """The family spec's defaults are NASNetMobile's arguments of NASNet, and nasnet_large.yaml sets NASNetLarge's."""
+    mobile = archcompiler.load(SPECS / "keras_applications/nasnet.yaml")
+    large = archcompiler.load(SPECS / "keras_applications/nasnet_large.yaml")
+    assert (mobile.graph.name, large.graph.name) == ("nasnet_mobile", "nasnet_large")
+    assert mobile.types["input_layer"].shape == (224, 224, 3) and large.types["input_layer"].shape == (331, 331, 3)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("ctor,path", [("InceptionV3", "inception_v3.yaml"), ("Xception", "xception.yaml")])
+@pytest.mark.parametrize("ctor,path", [("InceptionV3", "inception_v3.yaml"), ("Xception", "xception.yaml"),
+                                       ("NASNetMobile", "nasnet.yaml")])
 def test_application_at_its_default_size(ctor: str, path: str) -> None:
     check_application(f"keras_applications/{path}", *application(ctor, f"keras_applications/{path}"))
+
+
+@pytest.mark.slow
+def test_nasnet_large_at_64x64() -> None:
+    check_application("keras_applications/nasnet_large",
+                      *application("NASNetLarge", "keras_applications/nasnet_large.yaml", input_shape=(64, 64, 3)))
+
+
+@pytest.mark.slow
+def test_nasnet_mobile_features_with_average_pooling() -> None:
+    check_application("keras_applications/nasnet (no top, avg)",
+                      *application("NASNetMobile", "keras_applications/nasnet.yaml", input_shape=(75, 99, 3),
+                                   include_top=False, pooling="avg"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

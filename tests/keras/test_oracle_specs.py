@@ -19,7 +19,9 @@ cannot see into (it reports 0 for that layer): the expected profiler figure is t
 such layers, still compared exactly. No reference spec has one today.
 
 Profiling cost (2-core machine, build + freeze + profile): under 1 s for the small networks, ~2.5 s for the
-ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19. Every spec is profiled, except
+ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; 30-40 s for InceptionV3
+and Xception, and for NASNetMobile (771 layers) and NASNetLarge (1041 layers, 89 million parameters) one and three
+minutes, their builds alone 30 and 60 s: those checks are marked slow (``SLOW_PROFILES``, ``SLOW_BUILDS``). Every spec is profiled, except
 that a spec expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and
 ``vgg16.yaml``, whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
 weights as constants, which takes about 7 GB of memory per model, so profiles of models over 100 million
@@ -69,6 +71,8 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/resnet50v2": (25_613_800, 25_568_360, 45_440, 192),
     "keras_applications/inception_v3": (23_851_784, 23_817_352, 34_432, 313),
     "keras_applications/xception": (22_910_480, 22_855_952, 54_528, 134),
+    "keras_applications/nasnet": (5_326_716, 5_289_978, 36_738, 771),
+    "keras_applications/nasnet_large": (88_949_818, 88_753_150, 196_668, 1041),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -99,7 +103,19 @@ def key(path: Path) -> str:
     return path.relative_to(SPECS).with_suffix("").as_posix()
 
 
-SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix()) for p in spec_files()]
+#: Specs whose checks take more than about ten seconds, marked slow: those profiled (build + freeze + profile)
+#: and those also built (build alone).
+SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
+                 "keras_applications/nasnet_large"}
+SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large"}
+
+
+def spec_params(slow: set[str]) -> list[Any]:
+    return [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in slow else [])
+            for p in spec_files()]
+
+
+SPEC_PARAMS = spec_params(SLOW_BUILDS)
 
 
 @pytest.fixture(autouse=True)
@@ -284,7 +300,7 @@ def first_with_same_ir() -> dict[Path, Path]:
 SAME_IR = first_with_same_ir()
 
 
-@pytest.mark.parametrize("path", SPEC_PARAMS)
+@pytest.mark.parametrize("path", spec_params(SLOW_PROFILES))
 def test_profiler_flops_equal_static_flops(path: Path) -> None:
     if SAME_IR[path] != path:
         pytest.skip(f"the same graph as {SAME_IR[path].relative_to(SPECS)}, profiled there")
