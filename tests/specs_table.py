@@ -26,4 +26,8 @@ REFERENCE = {
 PROFILER_FLOPS = {
     "specs/keras_applications/resnet50.yaml": 7_755_299_312,
     "specs/vgg16.yaml": 30_960_211_824,
+    "specs/keras_applications/inception_v3.yaml": 11_468_989_680,
+    "specs/keras_applications/xception.yaml": 16_773_724_144,
+    "specs/keras_applications/nasnet.yaml": 1_147_877_052,
+    "specs/keras_applications/nasnet_large.yaml": 47_801_959_902,
 }

@@ -79,6 +79,10 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
 PROFILER_KNOWN: dict[str, int] = {
     "keras_applications/resnet50": 7_755_299_312,
     "vgg16": 30_960_211_824,
+    "keras_applications/inception_v3": 11_468_989_680,
+    "keras_applications/xception": 16_773_724_144,
+    "keras_applications/nasnet": 1_147_877_052,
+    "keras_applications/nasnet_large": 47_801_959_902,
 }
 
 #: Profiles of models larger than this (parameters) hold a lock so that two never run at once.
