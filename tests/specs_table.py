@@ -26,12 +26,20 @@ REFERENCE = {
     "specs/keras_applications/densenet201.yaml": (20242984, 20013928, 229056, 709),
     "specs/keras_applications/mobilenet.yaml": (4253864, 4231976, 21888, 91),
     "specs/keras_applications/mobilenetv2.yaml": (3538984, 3504872, 34112, 156),
+    "specs/keras_applications/inception_v3.yaml": (23851784, 23817352, 34432, 313),
+    "specs/keras_applications/xception.yaml": (22910480, 22855952, 54528, 134),
+    "specs/keras_applications/nasnet.yaml": (5326716, 5289978, 36738, 771),
+    "specs/keras_applications/nasnet_large.yaml": (88949818, 88753150, 196668, 1041),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).
 PROFILER_FLOPS = {
     "specs/keras_applications/resnet50.yaml": 7_755_299_312,
     "specs/vgg16.yaml": 30_960_211_824,
+    "specs/keras_applications/inception_v3.yaml": 11_468_989_680,
+    "specs/keras_applications/xception.yaml": 16_773_724_144,
+    "specs/keras_applications/nasnet.yaml": 1_147_877_052,
+    "specs/keras_applications/nasnet_large.yaml": 47_801_959_902,
 }
 
 #: Variants of a bundled spec reached by parameters (spec, overrides) and what keras.applications builds for them

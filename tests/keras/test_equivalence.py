@@ -25,10 +25,15 @@ measured difference is 0.0 (bit-identical) for every network here.
 
 Reduced sizes where the full one only costs time: VGG16 at 32x32x3 with 10 classes (its dense layers depend on the
 input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152 at 64x64x3, the DenseNets at 32x32x3
-(the smallest keras.applications allows) and the MobileNets at 64x64x3 (global pooling: the weights are the full
-models'). For the DenseNet and MobileNet families, every variant (DenseNet-121/169/201; MobileNet's alpha 0.25 to 1.0
-and a depth multiplier of 2; MobileNetV2's alpha 0.35 to 1.4) and the models without their top (each pooling) are
-compared, the ones that add nothing new to the default run marked slow.
+(the smallest keras.applications allows), the MobileNets at 64x64x3 (global pooling: the weights are the full
+models'), InceptionV3 at 75x75x3 and Xception at 71x71x3 (the smallest sizes Keras allows; their default sizes are
+the slow tests); NASNetMobile and NASNetLarge (771 and 1041 layers, 15-30 s to build each side) are slow tests, and
+small members of the same family (Keras's NASNet function with few cells) are the fast ones. For the DenseNet and
+MobileNet families, every variant (DenseNet-121/169/201; MobileNet's alpha 0.25 to 1.0 and a depth multiplier of 2;
+MobileNetV2's alpha 0.35 to 1.4) and the models without their top (each pooling) are compared, the ones that add
+nothing new to the default run marked slow. For the keras.applications families beyond ResNet, ``check_application``
+also compares the layer names in ``model.layers`` order: most of their layers carry Keras's automatic names
+(``conv2d_17``, ``add_3``), which only agree when the spec creates the same layers in the same order.
 """
 
 from __future__ import annotations
@@ -706,6 +711,97 @@ def test_mobilenetv2_without_top(pooling: str | None) -> None:
     built = spec("keras_applications/mobilenetv2.yaml", alpha=0.5, include_top=False, pooling=pooling,
                  input_shape=[64, 64, 3])
     check_application(f"keras_applications/mobilenetv2-notop-{pooling}", ref, built)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: InceptionV3, Xception, NASNet (the same layers in the same order, counts, predictions)
+# ---------------------------------------------------------------------------------------------------------------
+
+def application(ctor: str, path: str, **args: Any) -> tuple[keras.Model, keras.Model]:
+    """``keras.applications.<ctor>(weights=None, **args)`` and the spec at ``path`` with the same arguments as
+    parameters (a tuple input shape as a list)."""
+    ref = getattr(keras.applications, ctor)(weights=None, **args)
+    overrides = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
+    return ref, spec(path, **overrides)
+
+
+def test_inception_v3_at_75x75() -> None:
+    check_application("keras_applications/inception_v3",
+                      *application("InceptionV3", "keras_applications/inception_v3.yaml", input_shape=(75, 75, 3)))
+
+
+def test_inception_v3_features_with_max_pooling() -> None:
+    check_application("keras_applications/inception_v3 (no top, max)",
+                      *application("InceptionV3", "keras_applications/inception_v3.yaml", input_shape=(75, 75, 3),
+                                   include_top=False, pooling="max"))
+
+
+def test_xception_at_71x71() -> None:
+    check_application("keras_applications/xception",
+                      *application("Xception", "keras_applications/xception.yaml", input_shape=(71, 71, 3)))
+
+
+def test_xception_features_with_average_pooling() -> None:
+    check_application("keras_applications/xception (no top, avg)",
+                      *application("Xception", "keras_applications/xception.yaml", input_shape=(71, 71, 3),
+                                   include_top=False, pooling="avg"))
+
+
+#: Small members of the NASNet family (Keras's NASNet function, which NASNetMobile and NASNetLarge call): few
+#: cells, so that they build in seconds, with and without skipped reductions, one normal cell per stage (p is then
+#: a reduction cell's output) and another filter multiplier; an odd and a non-square input (the padding of the
+#: strided convolutions follows the parity of each side). Those of one normal cell per stage (about 280 layers, 10 s)
+#: are in the default suite, the others are slow.
+NASNETS = {
+    "skip-1-block": dict(input_shape=(33, 33, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8,
+                         skip_reduction=True, classes=10),
+    "no-skip-2-blocks": dict(input_shape=(40, 57, 3), penultimate_filters=96, num_blocks=2, stem_block_filters=16,
+                             skip_reduction=False, classes=10),
+    "multiplier-3": dict(input_shape=(32, 32, 3), penultimate_filters=432, num_blocks=2, stem_block_filters=12,
+                         filter_multiplier=3, skip_reduction=True, classes=10),
+    "no-top-max": dict(input_shape=(35, 35, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8,
+                       skip_reduction=False, include_top=False, pooling="max"),
+}
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=[pytest.mark.slow] if "2-blocks" in v or "multiplier" in v
+                                                   else []) for v in NASNETS])
+def test_small_nasnets(variant: str) -> None:
+    from keras.src.applications.nasnet import NASNet  # the function keras.applications' NASNets call
+
+    args = NASNETS[variant]
+    ref = NASNet(weights=None, **args)
+    overrides = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
+    check_application(f"keras_applications/nasnet ({variant})", ref, spec("keras_applications/nasnet.yaml",
+                                                                          **overrides))
+
+
+def test_nasnet_specs_are_keras_nasnet_mobile_and_large() -> None:
+    """The family spec's defaults are NASNetMobile's arguments of NASNet, and nasnet_large.yaml sets NASNetLarge's."""
+    mobile = archcompiler.load(SPECS / "keras_applications/nasnet.yaml")
+    large = archcompiler.load(SPECS / "keras_applications/nasnet_large.yaml")
+    assert (mobile.graph.name, large.graph.name) == ("nasnet_mobile", "nasnet_large")
+    assert mobile.types["input_layer"].shape == (224, 224, 3) and large.types["input_layer"].shape == (331, 331, 3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ctor,path", [("InceptionV3", "inception_v3.yaml"), ("Xception", "xception.yaml"),
+                                       ("NASNetMobile", "nasnet.yaml")])
+def test_application_at_its_default_size(ctor: str, path: str) -> None:
+    check_application(f"keras_applications/{path}", *application(ctor, f"keras_applications/{path}"))
+
+
+@pytest.mark.slow
+def test_nasnet_large_at_64x64() -> None:
+    check_application("keras_applications/nasnet_large",
+                      *application("NASNetLarge", "keras_applications/nasnet_large.yaml", input_shape=(64, 64, 3)))
+
+
+@pytest.mark.slow
+def test_nasnet_mobile_features_with_average_pooling() -> None:
+    check_application("keras_applications/nasnet (no top, avg)",
+                      *application("NASNetMobile", "keras_applications/nasnet.yaml", input_shape=(75, 99, 3),
+                                   include_top=False, pooling="avg"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

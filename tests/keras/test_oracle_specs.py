@@ -22,9 +22,11 @@ is the static total minus those FLOPs, still compared exactly (``specs/cnn3d.yam
 Profiling cost (2-core machine, build + freeze + profile): under 1 s for the small networks, ~2.5 s for the
 ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; with the two cores shared by other
 work, 9 s for MobileNet, 13 s for MobileNetV2 and 32, 50 and 68 s for DenseNet-121, -169 and -201 (whose 600 and 700
-layers are the cost: the two larger DenseNets are marked slow). Every spec is profiled, except that a spec
-expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and ``vgg16.yaml``,
-whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
+layers are the cost), 30-40 s for InceptionV3 and Xception, and for NASNetMobile (771 layers) and NASNetLarge (1041
+layers, 89 million parameters) one and three minutes, their builds alone 30 and 60 s: those checks are marked slow
+(``SLOW_PROFILES``, ``SLOW_BUILDS``; DenseNet-121 stays in the default run). Every spec is profiled, except
+that a spec expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and
+``vgg16.yaml``, whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
 weights as constants, which takes about 7 GB of memory per model, so profiles of models over 100 million
 parameters take a file lock and never run side by side under ``pytest -n``.
 """
@@ -76,12 +78,20 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/densenet201": (20_242_984, 20_013_928, 229_056, 709),
     "keras_applications/mobilenet": (4_253_864, 4_231_976, 21_888, 91),
     "keras_applications/mobilenetv2": (3_538_984, 3_504_872, 34_112, 156),
+    "keras_applications/inception_v3": (23_851_784, 23_817_352, 34_432, 313),
+    "keras_applications/xception": (22_910_480, 22_855_952, 54_528, 134),
+    "keras_applications/nasnet": (5_326_716, 5_289_978, 36_738, 771),
+    "keras_applications/nasnet_large": (88_949_818, 88_753_150, 196_668, 1041),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
 PROFILER_KNOWN: dict[str, int] = {
     "keras_applications/resnet50": 7_755_299_312,
     "vgg16": 30_960_211_824,
+    "keras_applications/inception_v3": 11_468_989_680,
+    "keras_applications/xception": 16_773_724_144,
+    "keras_applications/nasnet": 1_147_877_052,
+    "keras_applications/nasnet_large": 47_801_959_902,
 }
 
 #: Profiles of models larger than this (parameters) hold a lock so that two never run at once.
@@ -106,12 +116,20 @@ def key(path: Path) -> str:
     return path.relative_to(SPECS).with_suffix("").as_posix()
 
 
-#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph); the smallest of their family
-#: (DenseNet-121) stays in the default run.
-SLOW = {"keras_applications/densenet169", "keras_applications/densenet201"}
+#: Specs whose checks take more than about ten seconds, marked slow: those profiled (build + freeze + profile)
+#: and those also built (build alone).
+SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
+                 "keras_applications/nasnet_large", "keras_applications/densenet169", "keras_applications/densenet201"}
+SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", "keras_applications/densenet169",
+               "keras_applications/densenet201"}
 
-SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in SLOW else [])
-               for p in spec_files()]
+
+def spec_params(slow: set[str]) -> list[Any]:
+    return [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in slow else [])
+            for p in spec_files()]
+
+
+SPEC_PARAMS = spec_params(SLOW_BUILDS)
 
 
 @pytest.fixture(autouse=True)
@@ -304,7 +322,7 @@ def first_with_same_ir() -> dict[Path, Path]:
 SAME_IR = first_with_same_ir()
 
 
-@pytest.mark.parametrize("path", SPEC_PARAMS)
+@pytest.mark.parametrize("path", spec_params(SLOW_PROFILES))
 def test_profiler_flops_equal_static_flops(path: Path) -> None:
     if SAME_IR[path] != path:
         pytest.skip(f"the same graph as {SAME_IR[path].relative_to(SPECS)}, profiled there")
