@@ -1,6 +1,8 @@
 """Shape inference: each node's output type from its inputs, by the layer's registered rule.
 
 A node whose inputs failed is skipped quietly (its cause is already reported), so one bad layer gives one error.
+The table is keyed by tensor reference (see ir.py): a node's name for its (first) output, ``name:output`` for each
+further output of a node with several.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ def infer(graph: Graph, sources: dict | None = None) -> dict[str, TensorType]:
         defn = REGISTRY[node.op]
         ins = [types[i].shape for i in node.inputs]
         try:
-            shape = tuple(defn.infer(node.params, ins))
+            out = defn.infer(node.params, ins)
+            shapes = [tuple(s) for s in out] if node.outputs else [tuple(out)]
         except ShapeError as e:
             diags.add(e.code, f"layer '{node.name}' ({node.op}): {e}", node.span, chain=node.chain)
             continue
-        dtype = getattr(node.params, "dtype", None) if node.op == "Input" else None
-        types[node.name] = TensorType(shape, dtype or (types[node.inputs[0]].dtype if node.inputs else "float32"))
+        dtype = getattr(node.params, "dtype", None) if node.op == "Input" else defn.dtype
+        dtype = dtype or (types[node.inputs[0]].dtype if node.inputs else "float32")
+        for ref, shape in zip(node.tensors, shapes):
+            types[ref] = TensorType(shape, dtype)
     if diags:
         raise CompileError(diags.items, sources)
     return types

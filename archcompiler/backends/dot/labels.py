@@ -39,9 +39,13 @@ def layer_detail(node: Node) -> str:
 
 
 def family(node: Node) -> str:
-    """The colour family of a layer (``other`` for a family without a colour)."""
+    """The colour family of a layer (``other`` for a family without a colour); a wrapper whose own family is
+    ``other`` (TimeDistributed) takes its inner layer's."""
     defn = REGISTRY.get(node.op)
     fam = defn.family if defn else "other"
+    inner = getattr(node.params, "layer", None)
+    if fam == "other" and defn is not None and defn.wraps is not None and inner is not None:
+        fam = inner.defn.family
     return fam if fam in FAMILIES else "other"
 
 
