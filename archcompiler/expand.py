@@ -516,10 +516,7 @@ class Expander:
         else:
             input_names = ()
             if isinstance(own.inputs, dict):
-                p = call.own.inputs[1]  # type: ignore[index]
-                self.error("E325", f"{op} takes its inputs by position, not by name", doc.span(p), scope, p,
-                           hint="write inputs: [a, b]; named inputs are for layers such as MultiHeadAttention")
-                raise _Skip()
+                self.check_input_names(defn, own.inputs, scope, call.own.inputs[1])  # type: ignore[index]
             inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
                                          else call.path)
         self.check_arity(op, len(inputs), scope, kpath)
@@ -546,21 +543,30 @@ class Expander:
         if not isinstance(refs, dict):
             inputs = self.resolve_inputs(refs, scope, call.own.inputs[1] if refs is not None else call.path)
             return inputs, declared[:len(inputs)]
-        doc, path = scope.doc, call.own.inputs[1]  # type: ignore[index]
+        path = call.own.inputs[1]  # type: ignore[index]
+        self.check_input_names(defn, refs, scope, path)
+        names = tuple(n for n in declared if n in refs)
+        return [self.resolve_ref(refs[n], scope, path + (n,)) for n in names], names
+
+    def check_input_names(self, defn: Any, refs: dict, ctx: Any, path: tuple) -> None:
+        """E325 for a name in ``inputs: {...}`` that the layer does not declare, or a required one left out."""
+        declared, doc = defn.input_names, ctx.doc
+        if not declared:
+            self.error("E325", f"{defn.op} takes its inputs by position, not by name", doc.span(path), ctx, path,
+                       hint="write inputs: [a, b]; named inputs are for layers such as MultiHeadAttention")
+            raise _Skip()
         for name in refs:
             if name not in declared:
-                self.error("E325", f"{defn.op} has no input '{name}'", doc.span(path + (name,), key=True), scope,
+                self.error("E325", f"{defn.op} has no input '{name}'", doc.span(path + (name,), key=True), ctx,
                            path + (name,), hint=did_you_mean(name, declared) or f"its inputs: {', '.join(declared)}")
                 raise _Skip()
         missing = [n for n in declared[:defn.arity[0]] if n not in refs]
         if missing:
             self.error("E325", f"{defn.op} needs input{'s' if len(missing) > 1 else ''} "
-                               f"{', '.join(repr(m) for m in missing)}", doc.span(path), scope, path,
+                               f"{', '.join(repr(m) for m in missing)}", doc.span(path), ctx, path,
                        hint=f"add {missing[0]}: <id> to its inputs (its inputs: {', '.join(declared)}; the first "
                             f"{defn.arity[0]} are required)")
             raise _Skip()
-        names = tuple(n for n in declared if n in refs)
-        return [self.resolve_ref(refs[n], scope, path + (n,)) for n in names], names
 
     def wrapped_layer(self, defn: Any, value: Any, call: LayerCall, ctx: Any) -> Any:
         """The inner layer of a wrapper (``Bidirectional: {layer: {LSTM: {units: 32}}}``), validated with the inner

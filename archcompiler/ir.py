@@ -150,8 +150,8 @@ def dump(graph: Graph, types: dict[str, TensorType] | None = None) -> str:
     lines = [f"graph {graph.name}"]
     for n in graph.nodes:
         args = _set_args(n.params)
-        ins = ", ".join(f"{k}=%{i}" if k else "%" + i
-                        for i, k in zip(n.inputs, n.input_names or ("",) * len(n.inputs)))
+        names = n.input_names if len(n.inputs) > 1 else ()  # a lone input needs no name
+        ins = ", ".join(f"{k}=%{i}" if k else "%" + i for i, k in zip(n.inputs, names or ("",) * len(n.inputs)))
         shape = f" -> {tuple(types[n.name].shape)}" if types and n.name in types else ""
         if n.outputs and types and n.name in types:
             shape = " -> " + ", ".join(f"{o} {tuple(types[t].shape)}" for o, t in zip(n.outputs, n.tensors))

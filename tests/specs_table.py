@@ -12,6 +12,8 @@ REFERENCE = {
     "specs/vgg19.yaml": (143667240, 143667240, 0, 26),
     "specs/squeezenet.yaml": (1235496, 1235496, 0, 67),
     "specs/linear_regression.yaml": (2, 2, 0, 2),
+    "specs/transformer_text_classifier.yaml": (199170, 199170, 0, 22),
+    "specs/lstm_sequence_model.yaml": (30821, 30821, 0, 8),
     "specs/keras_applications/resnet50.yaml": (25636712, 25583592, 53120, 177),
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),

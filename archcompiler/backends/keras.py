@@ -223,6 +223,7 @@ _CALLS: dict[str, Callable[[Any, list[Any], Sequence[str], dict], Any]] = {
     "tensor": lambda layer, xs, names, opts: layer(xs[0], **opts),
     "list": lambda layer, xs, names, opts: layer(list(xs), **opts),
     "named": lambda layer, xs, names, opts: layer(**dict(zip(names, xs)), **opts),
+    "sequence": lambda layer, xs, names, opts: layer(xs[0], initial_state=list(xs[1:]) or None, **opts),
 }
 
 

@@ -413,8 +413,9 @@ class LayerDef:
         doc: one paragraph for the generated layer reference.
         call_style: how a backend calls the layer on its inputs (one of ``CALL_STYLES``): ``tensor``, on its one
             input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges); ``named``,
-            by the names of its inputs (``layer(query=q, value=v)``). The parameters' ``call_options()`` are
-            passed with them.
+            by the names of its inputs (``layer(query=q, value=v)``); ``sequence``, a recurrent layer on its first
+            input with the others as its initial state (``layer(x, initial_state=[h, c])``). The parameters'
+            ``call_options()`` are passed with them.
         input_names: the names of the layer's inputs, in the order Keras takes them (``query``, ``value``, ``key``);
             an entry may then give its inputs by name (``inputs: {query: q, value: v}``). The first ``arity[0]``
             are required. Empty for layers whose inputs are only positional.
@@ -485,7 +486,7 @@ REGISTRY_T = dict[str, "LayerDef"]
 
 
 #: How a layer may be called on its inputs (``LayerDef.call_style``).
-CALL_STYLES = ("tensor", "list", "named")
+CALL_STYLES = ("tensor", "list", "named", "sequence")
 
 
 def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:

@@ -2,7 +2,9 @@
 
 Each returns its last output (``units``), or with ``return_sequences`` the output of every step
 (``(timesteps, units)``); with ``return_state`` it also returns its final state, as further outputs an entry refers
-to as ``id.state_h`` (``id.state_c`` for an LSTM's cell state; ``id.state`` for SimpleRNN and GRU).
+to as ``id.state_h`` (``id.state_c`` for an LSTM's cell state; ``id.state`` for SimpleRNN and GRU). The same
+names are its optional named inputs, the initial state (all of them, or none: zeros), as in a decoder started from
+an encoder's final state: ``inputs: {sequences: x, state_h: enc.state_h, state_c: enc.state_c}``.
 
 Weights (F input features, u units): SimpleRNN ``F*u + u*u + u``; LSTM four gates of that; GRU three gates,
 with two bias vectors per gate when ``reset_after`` (Keras's default), one otherwise.
@@ -112,8 +114,9 @@ def _outputs(op: str):  # noqa: ANN202
 
 def _infer(op: str):  # noqa: ANN202
     def infer(p: _RNNParams, ins: list[Shape]) -> Any:
-        (x,) = ins
+        x = ins[0]
         _features(op, x)
+        _check_states(op, p, ins[1:])
         if p.unroll and x[0] is None:
             raise ShapeError(f"{op} with unroll: true expects a known number of time steps. Received: "
                              f"input_shape={x}")
@@ -122,6 +125,20 @@ def _infer(op: str):  # noqa: ANN202
             return out
         return (out, *((p.units,) for _ in _STATES[op]))
     return infer
+
+
+def _check_states(op: str, p: _RNNParams, states: list[Shape]) -> None:
+    """An initial state is every state of the layer (LSTM: state_h and state_c), each of shape (units,)."""
+    if not states:
+        return
+    names = _STATES[op]
+    if len(states) != len(names):
+        raise ShapeError(f"{op}'s initial state is {' and '.join(names)}, all of them. Received: "
+                         f"{len(states)} of {len(names)}", "E322")
+    for name, s in zip(names, states):
+        if tuple(s) not in ((p.units,), (None,)):
+            raise ShapeError(f"{op} expects an initial {name} of shape ({p.units},) (its units). Received: "
+                             f"{name}_shape={s}", "E401")
 
 
 def _count(op: str):  # noqa: ANN202
@@ -174,7 +191,8 @@ def _label(p: _RNNParams) -> str:
 def _rnn(op: str, params: type[LayerParams], doc: str) -> LayerDef:
     return LayerDef(op=op, params=params, infer=_infer(op), count_params=_count(op), count_flops=_flops(op),
                     count_macs=_macs(op), family="recurrent", positional="units", doc=doc, label=_label,
-                    outputs=_outputs(op))
+                    outputs=_outputs(op), input_names=("sequences", *_STATES[op]), arity=(1, 1 + len(_STATES[op])),
+                    call_style="sequence")
 
 
 SIMPLE_RNN = _rnn("SimpleRNN", SimpleRNNParams,

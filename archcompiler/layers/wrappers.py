@@ -156,7 +156,7 @@ class TimeDistributedParams(LayerParams):
 
 
 def _td_wraps(op: str, defn: LayerDef) -> Optional[str]:
-    if defn.arity != (1, 1):
+    if defn.arity[0] != 1:
         return f"TimeDistributed wraps a layer of one input. Received: {op}"
     return None
 

@@ -187,12 +187,14 @@ CASES: dict[str, list[Case]] = {
              [(4, 2)]),
         Case({"units": 2, "return_sequences": True, "return_state": True, "go_backwards": True}, [(3, 5)],
              looped=True),
+        Case({"units": 3, "unroll": True, "return_sequences": True}, [(4, 2), (3,), (3,)]),
     ],
     "GRU": [
         Case({"units": 4}, [(5, 3)], looped=True),
         Case({"units": 4, "unroll": True}, [(5, 3)]),
         Case({"units": 3, "reset_after": False, "unroll": True, "return_state": True}, [(4, 2)]),
         Case({"units": 3, "use_bias": False, "unroll": True, "return_sequences": True}, [(4, 2)]),
+        Case({"units": 3, "unroll": True, "return_state": True}, [(4, 2), (3,)]),
     ],
     "Bidirectional": [
         Case({"layer": {"LSTM": {"units": 4}}}, [(5, 3)], looped=True),
