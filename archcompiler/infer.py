@@ -24,7 +24,7 @@ def infer(graph: Graph, sources: dict | None = None) -> dict[str, TensorType]:
         if any(i not in types for i in node.inputs):
             continue
         defn = REGISTRY[node.op]
-        ins = [types[i].shape for i in node.inputs]
+        ins = defn.arrange(node.input_names, [types[i].shape for i in node.inputs])
         try:
             out = defn.infer(node.params, ins)
             shapes = [tuple(s) for s in out] if node.outputs else [tuple(out)]

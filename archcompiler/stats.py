@@ -45,7 +45,7 @@ def count(graph: Graph, types: dict[str, TensorType]) -> Stats:
     total = Counts()
     for node in graph.nodes:
         defn = REGISTRY[node.op]
-        ins = [types[i].shape for i in node.inputs]
+        ins = defn.arrange(node.input_names, [types[i].shape for i in node.inputs])
         out = types[node.name].shape
         tr, nt = defn.count_params(node.params, ins, out)
         if not node.trainable:

@@ -16,6 +16,10 @@ per element) and, with ``use_causal_mask``, compares positions for the mask (1 p
 last two (they are ``Einsum`` operations, which it has no rule for); the oracle test adds them from the frozen
 graph's Einsum shapes, so the rule is the real work.
 
+Known deviation: Keras's symbolic output shape of MultiHeadAttention's scores is ``(heads, Tq, Tq)`` whatever the
+value's length (its ``compute_output_spec`` uses the query's length twice); the tensor it computes, and archc's
+type, is ``(heads, Tq, Tv)``.
+
 Attention (query ``(Tq, d)``, value ``(Tv, dv)``, key ``(Tv, d)``): ``dot`` scores are ``2*Tq*Tv*d`` (plus one
 per score with ``use_scale``), ``concat`` scores ``Tq*Tv*(2d - 1)`` (the broadcast sum and the sum over d; ``d``
 more per score with ``use_scale``) and one product per score by its weight; then the softmax (5 per score) and
@@ -84,7 +88,7 @@ class MultiHeadAttentionParams(LayerParams):
 
 def _mha_dims(p: MultiHeadAttentionParams, ins: list[Shape]) -> tuple[Shape, Shape, Shape]:
     query, value = ins[0], ins[1]
-    key = ins[2] if len(ins) > 2 else value
+    key = ins[2] if len(ins) > 2 and ins[2] is not None else value  # further inputs: optional, then the masks
     for what, x in (("query", query), ("value", value), ("key", key)):
         if len(x) < 2:
             raise ShapeError(f"MultiHeadAttention expects a {what} of rank 3 or more (batch, positions..., "
@@ -217,7 +221,7 @@ class AttentionParams(LayerParams):
 
 def _att_dims(ins: list[Shape]) -> tuple[Shape, Shape, Shape]:
     query, value = ins[0], ins[1]
-    key = ins[2] if len(ins) > 2 else value
+    key = ins[2] if len(ins) > 2 and ins[2] is not None else value
     for what, x in (("query", query), ("value", value), ("key", key)):
         if len(x) != 2:
             raise ShapeError(f"Attention expects a {what} of rank 3 (batch, positions, features), batch excluded. "

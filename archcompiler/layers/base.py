@@ -449,6 +449,18 @@ class LayerDef:
     dtype: Optional[str] = None
     wraps: Optional[Callable[[str, "LayerDef"], Optional[str]]] = None
 
+    def arrange(self, names: tuple[str, ...], shapes: list[Shape]) -> list[Any]:
+        """The shapes of a node's inputs as the rules take them: for a layer with named inputs, one per declared
+        name up to the last one given, None for an optional one left out (MultiHeadAttention given a query, a
+        value and a mask gets ``[q, v, None, None, None, None, mask]``); else as they are."""
+        if not names:
+            return list(shapes)
+        given = dict(zip(names, shapes))
+        out = [given.get(n) for n in self.input_names]
+        while out and out[-1] is None:
+            out.pop()
+        return out
+
     def output_names(self, params: Any) -> tuple[str, ...]:
         """The names of the outputs of a layer with these parameters when it has several, else ``()``."""
         names = () if self.outputs is None else tuple(self.outputs(params))

@@ -132,9 +132,9 @@ def _check_states(op: str, p: _RNNParams, states: list[Shape]) -> None:
     if not states:
         return
     names = _STATES[op]
-    if len(states) != len(names):
+    if len(states) != len(names) or any(s is None for s in states):
         raise ShapeError(f"{op}'s initial state is {' and '.join(names)}, all of them. Received: "
-                         f"{len(states)} of {len(names)}", "E322")
+                         f"{sum(s is not None for s in states)} of {len(names)}", "E322")
     for name, s in zip(names, states):
         if tuple(s) not in ((p.units,), (None,)):
             raise ShapeError(f"{op} expects an initial {name} of shape ({p.units},) (its units). Received: "
