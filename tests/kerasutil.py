@@ -75,6 +75,24 @@ def one_layer_model(defn: LayerDef, params: LayerParams, in_shapes: Sequence[Sha
     return keras.Model(inputs, outs if len(outs) > 1 else outs[0])
 
 
+def unrolled(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` whose recurrent layers (inside Bidirectional too) have ``unroll=True``: the same
+    computation, with every time step a plain operation the profiler counts (a ``while`` loop's body it counts once
+    at most). Weights are not copied: for counting FLOPs only."""
+    def unroll(cfg: dict) -> dict:
+        if "unroll" in cfg:
+            cfg = {**cfg, "unroll": True}
+        for key in ("layer", "backward_layer"):
+            if isinstance(cfg.get(key), dict) and "config" in cfg[key]:
+                cfg = {**cfg, key: {**cfg[key], "config": unroll(cfg[key]["config"])}}
+        return cfg
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return type(layer).from_config(unroll(layer.get_config()))
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
 def einsum_flops(model: keras.Model) -> int:
     """FLOPs of the ``Einsum`` operations of ``model``'s frozen graph (batch of one), which TensorFlow's profiler
     has no rule for: 2 per multiply-add, the product of the sizes of all the equation's indices."""

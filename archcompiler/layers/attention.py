@@ -80,6 +80,8 @@ class MultiHeadAttentionParams(LayerParams):
 
     def to_config(self) -> dict[str, Any]:
         out = super().to_config()
+        if out["value_dim"] is None:  # what Keras makes of it (its config says so)
+            out["value_dim"] = self.key_dim
         for k in ("output_shape", "attention_axes"):
             if out[k] is not None:
                 out[k] = list(out[k])

@@ -274,7 +274,7 @@ class Initializer(BaseModel):
         name>, "config": <its arguments>}`` (``{"class_name": "RandomNormal", "config": {"stddev": 0.02}}``)."""
         cfg = self.args.model_dump(exclude_none=True)
         if not cfg:
-            return self.name
+            return "random_uniform" if self.name == "uniform" else self.name  # Keras's alias, by its own name
         return {"class_name": _INITIALIZER_CLASSES[self.name], "config": cfg}
 
 
