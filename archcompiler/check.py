@@ -306,6 +306,13 @@ class BlockChecker(Expander):
                     values[k] = None  # still reported as an unknown argument
             else:
                 values[k] = value
+        if defn.wraps is not None and values.get("layer") is not None:  # the inner entry, at its own positions
+            try:
+                values["layer"] = self.wrapped_layer(defn, values["layer"], call, body)
+            except _Skip:
+                failed = True
+                unknown.add("layer")
+                values["layer"] = None
 
         def keep(code: str, loc: tuple) -> bool:
             # an error about an unknown value is not known yet (a missing field here is one left out as unknown)

@@ -509,7 +509,14 @@ class Expander:
         if failed:
             raise _Skip()
         if "layer" in values and defn.wraps:
-            values["layer"] = self.wrapped_layer(defn, values["layer"], call, scope)
+            try:
+                values["layer"] = self.wrapped_layer(defn, values["layer"], call, scope)
+            except _Skip:  # the wrapper's other arguments are still checked
+                try:
+                    defn.params.model_validate({**values, "layer": None})
+                except pydantic.ValidationError as e:
+                    self.argument_errors(e, op, call.body, scope, kpath, lambda code, loc: loc[:1] != ("layer",))
+                raise
         params = self.layer_params(defn, values, call, scope)
         if defn.input_names:
             inputs, input_names = self.named_inputs(defn, own.inputs, scope, call)

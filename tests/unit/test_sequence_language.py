@@ -196,3 +196,24 @@ def test_call_options_are_not_constructor_arguments() -> None:
     att = compile_(SEQ).graph.node("multi_head_attention")
     assert "return_attention_scores" not in att.params.to_config()
     assert att.params.call_options() == {"use_causal_mask": False, "return_attention_scores": True}
+
+
+def test_blocks_no_call_reaches_are_checked_for_named_inputs_outputs_and_wrappers() -> None:
+    found = errors("""
+        blocks:
+          unused:
+            layers:
+              - MultiHeadAttention: {num_heads: 2, key_dim: 4, inputs: {query: x, valu: x}}
+              - LSTM: {units: 3, return_state: true, id: l}
+              - Concatenate: {inputs: [l.state_h, l.state_c]}
+              - Dense: {units: 3, id: d}
+              - Add: {inputs: [d.act, d]}
+              - Bidirectional: {layer: {LSTM: {unit: 4}}, merge_mode: max}
+        model:
+          inputs: {x: {shape: [6, 8]}}
+          layers:
+            - Dense: 3
+        """)
+    assert [(c, line) for c, _, line in found] == [("E325", 5), ("E320", 9), ("E202", 10), ("E200", 10),
+                                                   ("E201", 10)]
+    assert found[0][1] == "MultiHeadAttention has no input 'valu'"
