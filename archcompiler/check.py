@@ -340,6 +340,11 @@ class BlockChecker(Expander):
         self.check_recursion(block, self.active, body, kpath)
         self.check_body_problem(call, body)
         ident, count, failed = self.own(call.own, body)
+        if call.own.inputs is not None and isinstance(call.own.inputs[0], dict):
+            try:
+                self.block_inputs_by_name(block, bdef, call, body)
+            except _Skip:
+                failed = True
         strange = False
         args = {k for k, _, _ in call.args}
         for k, v, p in call.args:

@@ -687,6 +687,8 @@ class Expander:
             decls = self.block_decls[block] = {k: Located(d, loc.doc, loc.path + ("params", k))
                                                for k, d in bdef.params.items()}
         bound = self.bind_params(decls, given, self.globals, scope, f"block '{block}'", span)
+        if isinstance(own.inputs, dict):
+            self.block_inputs_by_name(block, bdef, call, scope)
         inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
                                      else call.path)
         self.check_block_inputs(block, bdef, len(inputs), scope, kpath)
@@ -717,6 +719,13 @@ class Expander:
         scope.flow.prev = out
         if own.ident:
             scope.flow.ids[own.ident] = Handle(out, flow.ids)
+
+    def block_inputs_by_name(self, block: str, bdef: BlockDef, call: BlockCall, ctx: Any) -> None:
+        """A block takes its inputs by position (in the order of its ``inputs:``): a mapping is E325."""
+        p = call.own.inputs[1]  # type: ignore[index]
+        self.error("E325", f"block '{block}' takes its inputs by position, not by name", ctx.doc.span(p), ctx, p,
+                   hint=f"write inputs: [...] in the order of its inputs ({', '.join(bdef.inputs)})")
+        raise _Skip()
 
     def check_recursion(self, block: str, stack: tuple[str, ...] | list[str], ctx: Any, kpath: tuple) -> None:
         """A call of ``block`` inside the blocks of ``stack`` (the calls being expanded) is a cycle."""
