@@ -109,3 +109,32 @@ def test_a_model_output_that_is_a_further_output_saves_and_loads(tmp_path) -> No
     for ya, yb in zip(model(xs, training=False), loaded(xs, training=False)):
         np.testing.assert_allclose(np.asarray(yb), np.asarray(ya), atol=1e-6)
     assert [tuple(np.asarray(y).shape[1:]) for y in loaded(xs, training=False)] == comp.output_shapes
+
+
+MASKED = """
+model:
+  inputs:
+    x: {{shape: [6, 4]}}
+    m: {{shape: [5, 4]}}
+    am: {{shape: [6, 5], dtype: bool}}
+    qm: {{shape: [6], dtype: bool}}
+    vm: {{shape: [5], dtype: bool}}
+  layers:
+    - MultiHeadAttention: {{num_heads: 2, key_dim: 3{options}, inputs: {inputs}, id: a}}
+  outputs: [a, x, m, am, qm, vm]
+"""
+
+
+@pytest.mark.parametrize("options, inputs", [
+    ("", "{query: x, value: m, attention_mask: am}"),
+    ("", "{query: x, value: m, query_mask: qm, value_mask: vm}"),
+    (", use_causal_mask: true", "{query: x, value: x, query_mask: qm}"),
+    (", return_attention_scores: true", "{query: x, value: m, attention_mask: am}"),
+])
+def test_masked_attention_matches_the_profiler(options: str, inputs: str) -> None:
+    """Masks given by name reach Keras, and the FLOP rule holds on the paths Keras takes with them (the
+    profiler's figure plus the Einsum products it cannot count)."""
+    comp = archcompiler.compile_text(MASKED.format(options=options, inputs=inputs), "masked.yaml")
+    model = comp.to_keras(compile=False)
+    assert model.count_params() == comp.stats.total.total
+    assert kerasutil.profiler_flops(model) + kerasutil.einsum_flops(model) == comp.stats.total.flops
