@@ -537,7 +537,8 @@ class Expander:
             return
         trainable = scope.trainable if own.trainable is None else own.trainable and scope.trainable
         key = self.add_node(_Draft(op, params, tuple(inputs), scope.instance, doc.span(kpath, key=True), scope.chain,
-                                   own.name, trainable, input_names, defn.output_names(params)))
+                                   own.name, trainable, input_names,
+                                   () if defn.outputs is None else defn.output_names(params)))
         flow.prev = key
         if own.ident:
             flow.ids[own.ident] = Handle(key)
@@ -926,8 +927,9 @@ def freeze(expansion: Expansion, names: list[str]) -> Graph:
     """The immutable IR graph of an expansion whose layers are named."""
     def ref(t: Tensor) -> str:
         return port(names[t.node], t.output) if isinstance(t, Port) else names[t]
-    nodes = tuple(Node(names[k], d.op, d.params, tuple(ref(i) for i in d.inputs), d.scope, d.span, d.chain,
-                       d.trainable, d.input_names, d.outputs) for k, d in enumerate(expansion.drafts))
+    nodes = tuple(Node(names[k], d.op, d.params, tuple([names[i] if i.__class__ is int else ref(i) for i in d.inputs]),
+                       d.scope, d.span, d.chain, d.trainable, d.input_names, d.outputs)
+                  for k, d in enumerate(expansion.drafts))
     blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(ref(i) for i in b.inputs), ref(b.output))
                    for b in expansion.instances)
     return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),

@@ -24,17 +24,22 @@ def infer(graph: Graph, sources: dict | None = None) -> dict[str, TensorType]:
         if any(i not in types for i in node.inputs):
             continue
         defn = REGISTRY[node.op]
-        ins = defn.arrange(node.input_names, [types[i].shape for i in node.inputs])
+        ins = [types[i].shape for i in node.inputs]
+        if node.input_names:
+            ins = defn.arrange(node.input_names, ins)
         try:
             out = defn.infer(node.params, ins)
-            shapes = [tuple(s) for s in out] if node.outputs else [tuple(out)]
+            shapes = [tuple(s) for s in out] if node.outputs else None
+            shape = tuple(out) if shapes is None else shapes[0]
         except ShapeError as e:
             diags.add(e.code, f"layer '{node.name}' ({node.op}): {e}", node.span, chain=node.chain)
             continue
         dtype = getattr(node.params, "dtype", None) if node.op == "Input" else defn.dtype
         dtype = dtype or (types[node.inputs[0]].dtype if node.inputs else "float32")
-        for ref, shape in zip(node.tensors, shapes):
-            types[ref] = TensorType(shape, dtype)
+        types[node.name] = TensorType(shape, dtype)
+        if shapes is not None:  # the further outputs of a layer with several
+            for ref, s in zip(node.tensors[1:], shapes[1:]):
+                types[ref] = TensorType(s, dtype)
     if diags:
         raise CompileError(diags.items, sources)
     return types

@@ -45,7 +45,9 @@ def count(graph: Graph, types: dict[str, TensorType]) -> Stats:
     total = Counts()
     for node in graph.nodes:
         defn = REGISTRY[node.op]
-        ins = defn.arrange(node.input_names, [types[i].shape for i in node.inputs])
+        ins = [types[i].shape for i in node.inputs]
+        if node.input_names:
+            ins = defn.arrange(node.input_names, ins)
         out = types[node.name].shape
         tr, nt = defn.count_params(node.params, ins, out)
         if not node.trainable:
