@@ -61,15 +61,18 @@ class _Ids:
 
     names: dict[str, Optional["_Ids"]] = field(default_factory=dict)
     open: bool = False
+    #: The ids of layers that may have several outputs (``lstm.state_h`` is checked when a call expands them).
+    several: set[str] = field(default_factory=set)
 
     def copy(self) -> "_Ids":
-        return _Ids(dict(self.names), self.open)
+        return _Ids(dict(self.names), self.open, set(self.several))
 
     def merge(self, other: "_Ids") -> None:
         """Adds the ids of another branch (an id that is a different thing in each is no longer checked inside)."""
         for k, v in other.names.items():
             self.names[k] = v if k not in self.names or self.names[k] is v else _Ids(open=True)
         self.open = self.open or other.open
+        self.several |= other.several
 
 
 @dataclass
@@ -246,7 +249,18 @@ class BlockChecker(Expander):
                         failed, value = True, UNKNOWN
                 values[key] = value
         count: Optional[int] = 1  # the previous entry; a block's body always has one (its first input)
-        if own.inputs is not None:
+        if own.inputs is not None and isinstance(own.inputs[0], dict):  # named inputs: {query: q, value: v}
+            v, p = own.inputs
+            count = len(v)
+            for name, x in v.items():
+                try:
+                    r = self.value(x, body.env, body.doc, p + (name,), body, "inputs")
+                    if r is not UNKNOWN:
+                        self.check_own("inputs", [r], body, p + (name,))
+                    self.ref(r, body, p + (name,))
+                except _Skip:
+                    failed = True
+        elif own.inputs is not None:
             v, p = own.inputs
             items = v if isinstance(v, list) else [v]
             refs = [self.value(x, body.env, body.doc, p + (j,) if isinstance(v, list) else p, body, "inputs")
@@ -277,6 +291,11 @@ class BlockChecker(Expander):
         self.check_layer_type(op, body, kpath)
         self.check_body_problem(call, body)
         ident, count, failed = self.own(call.own, body)
+        if call.own.inputs is not None and isinstance(call.own.inputs[0], dict):
+            try:
+                self.check_input_names(defn, call.own.inputs[0], body, call.own.inputs[1])
+            except _Skip:
+                failed = True
         values: dict[str, Any] = {}
         unknown: set[str] = set()
         for k, v, p in call.args:
@@ -287,6 +306,13 @@ class BlockChecker(Expander):
                     values[k] = None  # still reported as an unknown argument
             else:
                 values[k] = value
+        if defn.wraps is not None and values.get("layer") is not None:  # the inner entry, at its own positions
+            try:
+                values["layer"] = self.wrapped_layer(defn, values["layer"], call, body)
+            except _Skip:
+                failed = True
+                unknown.add("layer")
+                values["layer"] = None
 
         def keep(code: str, loc: tuple) -> bool:
             # an error about an unknown value is not known yet (a missing field here is one left out as unknown)
@@ -301,6 +327,10 @@ class BlockChecker(Expander):
             except _Skip:
                 failed = True
         self.define(ident, _Ids(open=True) if failed else None, body)
+        if isinstance(ident, str) and defn.outputs is not None:
+            body.ids.several.add(ident)
+        elif isinstance(ident, str):
+            body.ids.several.discard(ident)
 
     def call(self, call: BlockCall, body: _Body) -> None:
         block, kpath = call.block, call.key_path
@@ -310,6 +340,11 @@ class BlockChecker(Expander):
         self.check_recursion(block, self.active, body, kpath)
         self.check_body_problem(call, body)
         ident, count, failed = self.own(call.own, body)
+        if call.own.inputs is not None and isinstance(call.own.inputs[0], dict):
+            try:
+                self.block_inputs_by_name(block, bdef, call, body)
+            except _Skip:
+                failed = True
         strange = False
         args = {k for k, _, _ in call.args}
         for k, v, p in call.args:
@@ -342,9 +377,14 @@ class BlockChecker(Expander):
         if ref == "_":
             return
         table: Optional[_Ids] = body.ids
-        for k, part in enumerate(ref.split(".")):
+        parent: Optional[_Ids] = None
+        parts = ref.split(".")
+        for k, part in enumerate(parts):
             if table is not None and table.open and part not in table.names:
                 return
+            if table is None and k == len(parts) - 1 and parent is not None and parts[k - 1] in parent.several:
+                return  # `lstm.state_h`: the layer's outputs depend on its arguments, checked when a call expands it
+            parent = table
             if table is None or part not in table.names:
                 self.unknown_ref(ref, k, list(table.names if table else {}), body, path)
             table = table.names[part]

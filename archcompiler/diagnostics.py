@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "E320": "unknown reference",
     "E321": "invalid or duplicate layer name",
     "E322": "wrong number of inputs",
+    "E325": "unknown or missing named input",
     "E330": "invalid --set override",
     "E400": "shape error",
     "E401": "incompatible shapes at a merge",

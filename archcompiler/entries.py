@@ -47,8 +47,10 @@ _EXPRESSION = {"$ref": "#/$defs/Expression"}
 #: means and the JSON Schema of its value (as written, before expressions are evaluated).
 RESERVED: dict[str, tuple[str, dict]] = {
     "id": ("A name other entries use to refer to this one's output.", {"type": "string"}),
-    "inputs": ("References to this entry's inputs (default: the previous entry).",
-               {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+    "inputs": ("References to this entry's inputs (default: the previous entry); for a layer with named inputs "
+               "also by name, {query: q, value: v}.",
+               {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}},
+                          {"type": "object", "additionalProperties": {"type": "string"}}]}),
     "name": ("Keras layer name or block instance name (a template).", {"type": "string"}),
     "trainable": ("false freezes the weights.", {"anyOf": [{"type": "boolean"}, _EXPRESSION]}),
 }
@@ -260,7 +262,8 @@ def classify(entry: Any, doc: "Document", path: tuple, layers: Mapping[str, Any]
         return BlockCall(kind, args, own, body, problem, path, key_path, entry)
     if kind in layers:
         args, own, problem = _split(body, beside, layers[kind].positional, doc, key_path, kind)
-        return LayerCall(kind, args, own, body, problem, path, key_path, entry)
+        return LayerCall(kind, _wrapped_shorthand(layers[kind], args, layers, key_path), own, body, problem, path,
+                         key_path, entry)
     plugins = _plugin_types(layers)
     choices = [*layers, *plugins.types, *blocks]  # type: ignore[misc]
     hint = known_as(kind) or did_you_mean(kind, choices) or "run `archc layers` for the layer types"
@@ -300,6 +303,17 @@ def _split(body: Any, beside: dict, positional: Optional[str], doc: "Document", 
     for k, v in beside.items():
         own[k] = (v, key_path[:-1] + (k,))
     return tuple(args), OwnKeys(**own) if own else NO_OWN_KEYS, problem
+
+
+def _wrapped_shorthand(defn: Any, args: tuple, layers: Mapping[str, Any], key_path: tuple) -> tuple:
+    """A wrapper's arguments: ``TimeDistributed: {Dense: 8}`` is short for ``TimeDistributed: {layer: {Dense: 8}}``
+    (a wrapper whose one key is a layer type, not one of its arguments)."""
+    if getattr(defn, "wraps", None) is None or len(args) != 1:
+        return args
+    (k, v, _), = args
+    if k in layers and k not in defn.params.model_fields:
+        return (("layer", {k: v}, key_path),)
+    return args
 
 
 def _loop(entry: dict, doc: "Document", path: tuple, layers: Mapping[str, Any], blocks: Container[str]

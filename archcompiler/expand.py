@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple, Optional
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
 
 import pydantic
 
@@ -36,7 +36,7 @@ from .entries import (
 )
 from .expressions import ExprError, TensorRef, evaluate_data, short_repr, string_names, type_name
 from .infer import infer_node, infer_partial
-from .ir import BlockInstance, Graph, Node
+from .ir import BlockInstance, Graph, Node, port
 from .layers import ShapeError
 from .load import Located, ResolvedSpec
 from .parse import Document
@@ -73,10 +73,27 @@ class _Skip(Exception):
 
 # The small records made for every entry or layer are named tuples: immutable, and the cheapest to make.
 
+class Port(NamedTuple):
+    """A further output of a draft with several (``lstm.state_h``): the draft and the output's name. A draft's
+    first output is the draft's index itself; a tensor of the expansion is either (see :data:`Tensor`)."""
+
+    node: int
+    output: str
+
+
+#: A tensor as expansion refers to it: a draft's index (its first output) or a :class:`Port`.
+Tensor = Union[int, Port]
+
+
+def _node(t: Tensor) -> int:
+    """The draft a tensor belongs to."""
+    return t.node if isinstance(t, Port) else t
+
+
 class Handle(NamedTuple):
     """What an id refers to: a node's output, and for a block instance the ids inside it (for taps)."""
 
-    node: int
+    node: Tensor
     inner: Optional[dict[str, "Handle"]] = None
 
 
@@ -85,12 +102,14 @@ class _Draft(NamedTuple):
 
     op: str
     params: Any
-    inputs: tuple[int, ...]
+    inputs: tuple[Tensor, ...]
     scope: tuple[str, ...]
     span: Optional[Span]
     chain: tuple[Frame, ...]
     name: Optional[str]
     trainable: bool
+    input_names: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
 
 class _Instance(NamedTuple):
@@ -99,8 +118,8 @@ class _Instance(NamedTuple):
     scope: tuple[str, ...]
     block: str
     span: Optional[Span]
-    inputs: tuple[int, ...]
-    output: int
+    inputs: tuple[Tensor, ...]
+    output: Tensor
 
 
 class Flow:
@@ -109,7 +128,7 @@ class Flow:
 
     __slots__ = ("ids", "prev")
 
-    def __init__(self, ids: dict[str, Handle], prev: Optional[int]):
+    def __init__(self, ids: dict[str, Handle], prev: Optional[Tensor]):
         self.ids = ids
         self.prev = prev
 
@@ -159,7 +178,7 @@ class Own(NamedTuple):
     written) and its trainable flag; None for each key not given."""
 
     ident: Optional[str] = None
-    inputs: Optional[list[str]] = None
+    inputs: Optional[Union[list[str], dict[str, str]]] = None
     name: Optional[str] = None
     name_span: Optional[Span] = None
     trainable: Optional[bool] = None
@@ -175,7 +194,7 @@ class Expansion(NamedTuple):
     name: str
     drafts: list[_Draft]
     inputs: list[int]
-    outputs: list[int]
+    outputs: list[Tensor]
     instances: list[_Instance]
 
 
@@ -268,35 +287,46 @@ class Expander:
             return self.tensor(inner[key], f"{name}.{key}") if inner is not None and key in inner else None
         return TensorRef(name, lambda: self.type_of(handle.node), tap if inner is not None else None)
 
-    def type_of(self, k: int) -> Optional[tuple[tuple, str]]:
-        """The static ``(shape, dtype)`` of draft ``k``, inferred on demand (its ancestors first, each once: the
-        results are kept), or None when it cannot be: the entry failed (reported), or a layer on the way has a
-        shape error (which the inference stage reports)."""
+    def type_of(self, t: Tensor) -> Optional[tuple[tuple, str]]:
+        """The static ``(shape, dtype)`` of tensor ``t`` (a draft's first output, or a :class:`Port`), inferred on
+        demand (its ancestors first, each once: the results are kept), or None when it cannot be: the entry failed
+        (reported), or a layer on the way has a shape error (which the inference stage reports)."""
         known = self.known
-        if k == POISON:
+        if _node(t) == POISON:
             return None
-        todo = [k]
+        todo = [_node(t)]
         while todo:
             j = todo[-1]
             if j in known:
                 todo.pop()
                 continue
             draft = self.drafts[j]
-            missing = [i for i in draft.inputs if i not in known]
+            missing = [_node(i) for i in draft.inputs if _node(i) not in known]
             if missing:
                 todo.extend(missing)
                 continue
             todo.pop()
-            ins = [known[i] for i in draft.inputs]
-            if any(t is None for t in ins):
+            ins = [self._known_type(i) for i in draft.inputs]
+            if any(x is None for x in ins):
                 known[j] = None
                 continue
             try:
-                known[j] = infer_node(draft.op, draft.params, ins)  # type: ignore[arg-type]
+                known[j] = infer_node(draft.op, draft.params, ins, draft.input_names,  # type: ignore[arg-type]
+                                      bool(draft.outputs))
             except ShapeError:
                 known[j] = None
-        t = known[k]
-        return None if t is None else (t.shape, t.dtype)
+        found = self._known_type(t)
+        return None if found is None else (found.shape, found.dtype)
+
+    def _known_type(self, t: Tensor) -> Any:
+        """The type of ``t`` among those inferred already (None when its layer's could not be)."""
+        outs = self.known[_node(t)]
+        if outs is None:
+            return None
+        if isinstance(t, Port):
+            names = self.drafts[t.node].outputs
+            return outs[names.index(t.output)] if t.output in names else None
+        return outs[0]
 
     # -- parameters --------------------------------------------------------------------------------------------
     def bind_params(self, decls: dict[str, Located], given: dict[str, tuple[Any, Document | None, tuple]],
@@ -428,9 +458,10 @@ class Expander:
             raise _Skip()
         if key == "inputs":
             inputs = [value] if isinstance(value, str) else value
-            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-                self.error("E201", f"inputs are references (ids): 'x' or [a, b]. Received: inputs={value!r}",
-                           doc.span(p), ctx, p)
+            refs = inputs.values() if isinstance(inputs, dict) else inputs
+            if not isinstance(inputs, (list, dict)) or not all(isinstance(x, str) for x in refs):
+                self.error("E201", f"inputs are references (ids): 'x', [a, b] or, for a layer with named inputs, "
+                                   f"{{query: q, value: v}}. Received: inputs={value!r}"[:300], doc.span(p), ctx, p)
                 raise _Skip()
             return inputs
         if key == "name" and (not isinstance(value, str) or not NAME_RE.match(value)):
@@ -442,13 +473,13 @@ class Expander:
         return value
 
     # -- references --------------------------------------------------------------------------------------------
-    def resolve_inputs(self, refs: Optional[list[str]], scope: Scope, path: tuple) -> list[int]:
+    def resolve_inputs(self, refs: Optional[list[str]], scope: Scope, path: tuple) -> list[Tensor]:
         if refs is None:
             prev = scope.flow.prev
             return [] if prev is None else [prev]
         return [self.resolve_ref(ref, scope, path + (j,)) for j, ref in enumerate(refs)]
 
-    def resolve_ref(self, ref: Any, scope: Scope, path: tuple) -> int:
+    def resolve_ref(self, ref: Any, scope: Scope, path: tuple) -> Tensor:
         self.check_ref_type(ref, scope, path)
         if ref == "_":
             if scope.flow.prev is None:
@@ -460,6 +491,8 @@ class Expander:
         table: Optional[dict[str, Handle]] = scope.flow.ids
         handle: Optional[Handle] = None
         for k, part in enumerate(parts):
+            if table is None and handle is not None and k == len(parts) - 1:  # `lstm.state_h`: a layer's output
+                return self.output_port(handle.node, ref, scope, path)
             if table is None or part not in table:
                 self.unknown_ref(ref, k, list(table or {}), scope, path)
             handle = table[part]
@@ -468,6 +501,23 @@ class Expander:
             table = handle.inner
         assert handle is not None
         return handle.node
+
+    def output_port(self, node: Tensor, ref: str, ctx: Any, path: tuple) -> Tensor:
+        """The output ``ref`` names after its last dot (``lstm.state_h``) of the layer ``node``: the draft itself
+        for its first output, else a :class:`Port`; an output the layer does not have is E320."""
+        head, _, name = ref.rpartition(".")
+        outputs = () if isinstance(node, Port) else self.drafts[node].outputs
+        if name in outputs:
+            return node if name == outputs[0] else Port(node, name)  # type: ignore[arg-type]
+        what = "its output is a tensor" if isinstance(node, Port) else f"{self.drafts[node].op} '{head}'"
+        if outputs:
+            hint = did_you_mean(name, outputs) or f"its outputs: {', '.join(outputs)}"
+        else:
+            hint = ("it has one output: refer to it as '" + head + "'" if isinstance(node, Port) else
+                    "it has one output with these arguments: refer to it as '" + head + "'")
+        self.error("E320", f"unknown reference '{ref}': {what} has no output '{name}'", ctx.doc.span(path), ctx, path,
+                   hint=hint)
+        raise _Skip()
 
     def check_ref_type(self, ref: Any, ctx: Any, path: tuple) -> None:
         """A reference is a string: anything else is reported and abandons the entry."""
@@ -541,9 +591,24 @@ class Expander:
                 failed = True
         if failed:
             raise _Skip()
+        if "layer" in values and defn.wraps:
+            try:
+                values["layer"] = self.wrapped_layer(defn, values["layer"], call, scope)
+            except _Skip:  # the wrapper's other arguments are still checked
+                try:
+                    defn.params.model_validate({**values, "layer": None})
+                except pydantic.ValidationError as e:
+                    self.argument_errors(e, op, call.body, scope, kpath, lambda code, loc: loc[:1] != ("layer",))
+                raise
         params = self.layer_params(defn, values, call, scope)
-        inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
-                                     else call.path)
+        if defn.input_names:
+            inputs, input_names = self.named_inputs(defn, own.inputs, scope, call)
+        else:
+            input_names = ()
+            if isinstance(own.inputs, dict):
+                self.check_input_names(defn, own.inputs, scope, call.own.inputs[1])  # type: ignore[index]
+            inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
+                                         else call.path)
         self.check_arity(op, len(inputs), scope, kpath)
         if own.name is not None:
             self.claim_name(own.name, own.name_span, scope)
@@ -555,10 +620,76 @@ class Expander:
             return
         trainable = scope.trainable if own.trainable is None else own.trainable and scope.trainable
         key = self.add_node(_Draft(op, params, tuple(inputs), scope.instance, doc.span(kpath, key=True), scope.chain,
-                                   own.name, trainable))
+                                   own.name, trainable, input_names,
+                                   () if defn.outputs is None else defn.output_names(params)))
         flow.prev = key
         if own.ident:
             flow.ids[own.ident] = Handle(key)
+
+    def named_inputs(self, defn: Any, refs: Any, scope: Scope, call: LayerCall) -> tuple[list[Tensor], tuple[str, ...]]:
+        """The inputs of a layer with named inputs (``defn.input_names``) and their names, in the declared order:
+        from ``{query: q, value: v}``, from a list (by position) or, without ``inputs``, the previous entry as the
+        first. An unknown name, or a required one (the first ``arity[0]``) left out, is E325."""
+        declared = defn.input_names
+        if not isinstance(refs, dict):
+            inputs = self.resolve_inputs(refs, scope, call.own.inputs[1] if refs is not None else call.path)
+            return inputs, declared[:len(inputs)]
+        path = call.own.inputs[1]  # type: ignore[index]
+        self.check_input_names(defn, refs, scope, path)
+        names = tuple(n for n in declared if n in refs)
+        return [self.resolve_ref(refs[n], scope, path + (n,)) for n in names], names
+
+    def check_input_names(self, defn: Any, refs: dict, ctx: Any, path: tuple) -> None:
+        """E325 for a name in ``inputs: {...}`` that the layer does not declare, or a required one left out."""
+        declared, doc = defn.input_names, ctx.doc
+        if not declared:
+            self.error("E325", f"{defn.op} takes its inputs by position, not by name", doc.span(path), ctx, path,
+                       hint="write inputs: [a, b]; named inputs are for layers such as MultiHeadAttention")
+            raise _Skip()
+        for name in refs:
+            if name not in declared:
+                self.error("E325", f"{defn.op} has no input '{name}'", doc.span(path + (name,), key=True), ctx,
+                           path + (name,), hint=did_you_mean(name, declared) or f"its inputs: {', '.join(declared)}")
+                raise _Skip()
+        missing = [n for n in declared[:defn.arity[0]] if n not in refs]
+        if missing:
+            self.error("E325", f"{defn.op} needs input{'s' if len(missing) > 1 else ''} "
+                               f"{', '.join(repr(m) for m in missing)}", doc.span(path), ctx, path,
+                       hint=f"add {missing[0]}: <id> to its inputs (its inputs: {', '.join(declared)}; the first "
+                            f"{defn.arity[0]} are required)")
+            raise _Skip()
+
+    def wrapped_layer(self, defn: Any, value: Any, call: LayerCall, ctx: Any) -> Any:
+        """The inner layer of a wrapper (``Bidirectional: {layer: {LSTM: {units: 32}}}``), validated with the inner
+        type's own arguments model, its errors at their own positions."""
+        from .layers.wrappers import Wrapped
+
+        kpath = next(p for k, _, p in call.args if k == "layer")
+        doc = ctx.doc
+        if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in registry.REGISTRY):
+            self.error("E201", f"{defn.op}.layer is one layer entry, its type as the key: "
+                               f"{{LSTM: {{units: 32}}}}. Received: {short_repr(value, 80)}", doc.span(kpath), ctx,
+                       kpath, hint=did_you_mean(next(iter(value)), registry.REGISTRY) if isinstance(value, dict)
+                       and len(value) == 1 else None)
+            raise _Skip()
+        (op, args), = value.items()
+        inner = registry.REGISTRY[op]
+        problem = defn.wraps(op, inner)
+        if problem:
+            self.error("E201", f"{defn.op}.layer: {problem}", doc.span(kpath + (op,), key=True), ctx, kpath + (op,))
+            raise _Skip()
+        if args is not None and not isinstance(args, dict):
+            args = {inner.positional: args} if inner.positional else args
+        if not isinstance(args, (dict, type(None))):
+            self.error("E201", f"{op} takes a mapping of arguments. Received: {short_repr(args, 80)}",
+                       doc.span(kpath + (op,)), ctx, kpath + (op,))
+            raise _Skip()
+        try:
+            params = inner.params.model_validate(args or {})
+        except pydantic.ValidationError as e:
+            self.argument_errors(e, op, value[op], ctx, kpath + (op,))
+            raise _Skip() from None
+        return Wrapped(op, params)
 
     def layer_params(self, defn: Any, values: dict[str, Any], call: LayerCall, ctx: Any) -> Any:
         """The layer's validated arguments. The same arguments give the same (immutable) parameters, so they are
@@ -640,6 +771,8 @@ class Expander:
             decls = self.block_decls[block] = {k: Located(d, loc.doc, loc.path + ("params", k))
                                                for k, d in bdef.params.items()}
         bound = self.bind_params(decls, given, self.globals, scope, f"block '{block}'", span)
+        if isinstance(own.inputs, dict):
+            self.block_inputs_by_name(block, bdef, call, scope)
         inputs = self.resolve_inputs(own.inputs, scope, kpath[:-1] + ("inputs",) if own.inputs is not None
                                      else call.path)
         self.check_block_inputs(block, bdef, len(inputs), scope, kpath)
@@ -670,6 +803,13 @@ class Expander:
         scope.flow.prev = out
         if own.ident:
             scope.flow.ids[own.ident] = Handle(out, flow.ids)
+
+    def block_inputs_by_name(self, block: str, bdef: BlockDef, call: BlockCall, ctx: Any) -> None:
+        """A block takes its inputs by position (in the order of its ``inputs:``): a mapping is E325."""
+        p = call.own.inputs[1]  # type: ignore[index]
+        self.error("E325", f"block '{block}' takes its inputs by position, not by name", ctx.doc.span(p), ctx, p,
+                   hint=f"write inputs: [...] in the order of its inputs ({', '.join(bdef.inputs)})")
+        raise _Skip()
 
     def check_recursion(self, block: str, stack: tuple[str, ...] | list[str], ctx: Any, kpath: tuple) -> None:
         """A call of ``block`` inside the blocks of ``stack`` (the calls being expanded) is a cycle."""
@@ -763,7 +903,7 @@ class Expander:
                              scope)
         except _Abort:
             raise CompileError(self.diags.items, spec.sources) from None
-        outs: list[int] = []
+        outs: list[Tensor] = []
         if mdef.outputs is None:
             outs = [flow.prev] if flow.prev is not None else []
         else:
@@ -861,13 +1001,13 @@ def assign_names(drafts: list[_Draft]) -> list[str]:
 def unused_outputs(drafts: list[_Draft], names: list[str], outputs: list[int]) -> list[Diagnostic]:
     """The unused-output pass: E403 for every layer whose output feeds no model output."""
     live = [False] * len(drafts)
-    todo = [o for o in outputs if o != POISON]
+    todo = [_node(o) for o in outputs if o != POISON]
     while todo:
         k = todo.pop()
         if live[k]:
             continue
         live[k] = True
-        todo.extend(drafts[k].inputs)
+        todo.extend(_node(i) for i in drafts[k].inputs)
     return [Diagnostic("E403", f"the output of layer '{names[k]}' ({d.op}) is never used", d.span, chain=d.chain,
                        hint="feed it to another entry with inputs: [...] or list it in model.outputs")
             for k, d in enumerate(drafts) if not live[k]]
@@ -876,12 +1016,18 @@ def unused_outputs(drafts: list[_Draft], names: list[str], outputs: list[int]) -
 def freeze(expansion: Expansion, names: list[str]) -> Graph:
     """The immutable IR graph of an expansion whose layers are named. After a failed expansion, the outputs and
     block instances that would be failed entries are left out (the graph is then only for inference)."""
-    nodes = tuple(Node(names[k], d.op, d.params, tuple(names[i] for i in d.inputs), d.scope, d.span, d.chain,
-                       d.trainable) for k, d in enumerate(expansion.drafts))
-    blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(names[i] for i in b.inputs), names[b.output])
-                   for b in expansion.instances if b.output != POISON and POISON not in b.inputs)
+    def ref(t: Tensor) -> str:
+        return port(names[t.node], t.output) if isinstance(t, Port) else names[t]
+
+    def failed(t: Tensor) -> bool:
+        return _node(t) == POISON
+    nodes = tuple(Node(names[k], d.op, d.params, tuple([names[i] if i.__class__ is int else ref(i) for i in d.inputs]),
+                       d.scope, d.span, d.chain, d.trainable, d.input_names, d.outputs)
+                  for k, d in enumerate(expansion.drafts))
+    blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(ref(i) for i in b.inputs), ref(b.output))
+                   for b in expansion.instances if not failed(b.output) and not any(failed(i) for i in b.inputs))
     return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),
-                 tuple(names[o] for o in expansion.outputs if o != POISON), blocks)
+                 tuple(ref(o) for o in expansion.outputs if not failed(o)), blocks)
 
 
 def expand_partial(spec: ResolvedSpec, overrides: dict[str, Any] | None = None) -> tuple[Graph, list[Diagnostic]]:

@@ -1,4 +1,10 @@
-"""The intermediate representation: a flat, immutable graph of layers in topological order, and its text dump."""
+"""The intermediate representation: a flat, immutable graph of layers in topological order, and its text dump.
+
+A tensor is referred to by the name of the node that makes it: ``"lstm"`` is that node's (first) output. A node
+with several outputs (``Node.outputs``: LSTM with ``return_state``) makes one more tensor per further output,
+``"lstm:state_h"`` (:func:`port`; ``:`` never occurs in a layer name). Node inputs, graph outputs and the keys of the
+type table are such references; :func:`node_of` gives the node of one.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +33,12 @@ class Node:
         name: the Keras layer name (unique in the graph).
         op: the registry key of the layer type (``Conv2D``).
         params: the layer's validated arguments.
-        inputs: names of the nodes whose outputs feed this one, in order.
+        inputs: the tensors that feed this one, in order: node names, or ``node:output`` for a further output of a
+            node with several (see :func:`port`).
+        input_names: for a layer with named inputs (``query``, ``value`` ...), the name of each input, in the
+            order of ``inputs`` (the layer type's declared order); empty for positional inputs.
+        outputs: the names of the layer's outputs when it has several (``output, state_h, state_c``); empty for a
+            layer with one output.
         scope: the block instances this node sits in, outermost first (instance names).
         span: where the entry that made this node is written.
         chain: the block expansions that led here, outermost first.
@@ -42,6 +53,33 @@ class Node:
     span: Optional[Span] = None
     chain: tuple[Frame, ...] = ()
     trainable: bool = True
+    input_names: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The names of the nodes whose outputs feed this one (``inputs`` without their output names)."""
+        return tuple(node_of(i) for i in self.inputs)
+
+    @property
+    def tensors(self) -> tuple[str, ...]:
+        """The references of the tensors this node makes: its name, then ``name:output`` for each further one."""
+        return (self.name, *(port(self.name, o) for o in self.outputs[1:]))
+
+
+def port(node: str, output: str) -> str:
+    """The reference of the output named ``output`` of ``node`` when it is not the first: ``lstm:state_h``."""
+    return f"{node}:{output}"
+
+
+def node_of(ref: str) -> str:
+    """The node a tensor reference belongs to: ``lstm:state_h`` -> ``lstm``, ``dense`` -> ``dense``."""
+    return ref.partition(":")[0]
+
+
+def output_of(ref: str) -> str:
+    """The output name of a tensor reference (``lstm:state_h`` -> ``state_h``), ``""`` for a node's first."""
+    return ref.partition(":")[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +109,14 @@ class Graph:
             object.__setattr__(self, "index", {n.name: i for i, n in enumerate(self.nodes)})
 
     def node(self, name: str) -> Node:
-        """The node called ``name``."""
-        return self.nodes[self.index[name]]
+        """The node called ``name`` (or making the tensor ``name:output``)."""
+        return self.nodes[self.index[node_of(name)]]
 
     def consumers(self) -> dict[str, list[str]]:
         """For each node, the names of the nodes that read its output."""
         out: dict[str, list[str]] = {n.name: [] for n in self.nodes}
         for n in self.nodes:
-            for i in n.inputs:
+            for i in n.sources:
                 out[i].append(n.name)
         return out
 
@@ -87,7 +125,15 @@ class Graph:
 _ALWAYS = ("shape",)
 
 
+def _set_args(params: LayerParams) -> str:
+    """The arguments given explicitly (or always shown), as the dump writes them: ``units=5,return_state=true``."""
+    return ",".join(f"{k}={_value_text(getattr(params, k))}" for k in type(params).model_fields
+                    if k in params.model_fields_set or k in _ALWAYS)
+
+
 def _value_text(v: Any) -> str:
+    if isinstance(getattr(v, "params", None), LayerParams):  # a wrapper's inner layer: LSTM{units=5}
+        return f"{v.op}{{{_set_args(v.params)}}}"
     if hasattr(v, "to_config"):
         v = v.to_config()
     if isinstance(v, tuple):
@@ -103,10 +149,14 @@ def dump(graph: Graph, types: dict[str, TensorType] | None = None) -> str:
     """
     lines = [f"graph {graph.name}"]
     for n in graph.nodes:
-        args = ",".join(f"{k}={_value_text(getattr(n.params, k))}" for k in type(n.params).model_fields
-                        if k in n.params.model_fields_set or k in _ALWAYS)
-        ins = ", ".join("%" + i for i in n.inputs)
+        args = _set_args(n.params)
+        names = n.input_names if len(n.inputs) > 1 else ()  # a lone input needs no name
+        ins = ", ".join(f"{k}=%{i}" if k else "%" + i for i, k in zip(n.inputs, names or ("",) * len(n.inputs)))
         shape = f" -> {tuple(types[n.name].shape)}" if types and n.name in types else ""
+        if n.outputs and types and n.name in types:
+            shape = " -> " + ", ".join(f"{o} {tuple(types[t].shape)}" for o, t in zip(n.outputs, n.tensors))
+        elif n.outputs:
+            shape = " -> " + ", ".join(n.outputs)
         scope = f"  @{'/'.join(n.scope)}" if n.scope else ""
         frozen = " frozen" if not n.trainable else ""
         lines.append(f"%{n.name} = {n.op}({ins}) {{{args}}}{shape}{frozen}{scope}")

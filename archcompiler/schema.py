@@ -110,6 +110,8 @@ def _link_entries(node: Any) -> Any:
     if isinstance(node, dict):
         if node.get("x-archc") == "Entry":
             return {"$ref": "#/$defs/Entry"}
+        if node.get("x-archc") == "Layer":  # a wrapper's inner layer, with the argument's description
+            return {**{k: v for k, v in node.items() if k != "x-archc"}, "$ref": "#/$defs/Layer"}
         return {k: _link_entries(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_link_entries(v) for v in node]

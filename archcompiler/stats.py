@@ -46,6 +46,8 @@ def count(graph: Graph, types: dict[str, TensorType]) -> Stats:
     for node in graph.nodes:
         defn = REGISTRY[node.op]
         ins = [types[i].shape for i in node.inputs]
+        if node.input_names:
+            ins = defn.arrange(node.input_names, ins)
         out = types[node.name].shape
         tr, nt = defn.count_params(node.params, ins, out)
         if not node.trainable:

@@ -62,13 +62,54 @@ def profiler_flops_by_op(model: keras.Model) -> dict[str, int]:
     return out
 
 
-def one_layer_model(defn: LayerDef, params: LayerParams, in_shapes: Sequence[Shape]) -> keras.Model:
-    """A functional model: one ``keras.Input`` per input shape feeding a single layer of type ``defn``, made and
-    called as the Keras backend makes and calls it (:func:`make_layer`, :func:`call_layer`)."""
-    inputs = [keras.Input(shape=tuple(s), name=f"in{i}") for i, s in enumerate(in_shapes)]
+def one_layer_model(defn: LayerDef, params: LayerParams, in_shapes: Sequence[Shape],
+                    dtypes: Sequence[str] = ()) -> keras.Model:
+    """A functional model: one ``keras.Input`` per input shape (of the element type ``dtypes[i]``, float32 by
+    default) feeding a single layer of type ``defn``, made and called as the Keras backend makes and calls it
+    (:func:`make_layer`, :func:`call_layer`: by position, or for named inputs by the first names); the model's
+    outputs are all of the layer's."""
+    inputs = [keras.Input(shape=tuple(s), name=f"in{i}", dtype=dtypes[i] if i < len(dtypes) else "float32")
+              for i, s in enumerate(in_shapes)]
     layer = make_layer(defn, params, "layer")
-    out = call_layer(defn, layer, inputs)
-    return keras.Model(inputs, out)
+    outs = call_layer(defn, layer, inputs, params=params)
+    return keras.Model(inputs, outs if len(outs) > 1 else outs[0])
+
+
+def unrolled(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` whose recurrent layers (inside Bidirectional too) have ``unroll=True``: the same
+    computation, with every time step a plain operation the profiler counts (a ``while`` loop's body it counts once
+    at most). Weights are not copied: for counting FLOPs only."""
+    def unroll(cfg: dict) -> dict:
+        if "unroll" in cfg:
+            cfg = {**cfg, "unroll": True}
+        for key in ("layer", "backward_layer"):
+            if isinstance(cfg.get(key), dict) and "config" in cfg[key]:
+                cfg = {**cfg, key: {**cfg[key], "config": unroll(cfg[key]["config"])}}
+        return cfg
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return type(layer).from_config(unroll(layer.get_config()))
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def einsum_flops(model: keras.Model) -> int:
+    """FLOPs of the ``Einsum`` operations of ``model``'s frozen graph (batch of one), which TensorFlow's profiler
+    has no rule for: 2 per multiply-add, the product of the sizes of all the equation's indices."""
+    total = 0
+    for op in frozen_graph(model).get_operations():
+        if op.type != "Einsum":
+            continue
+        equation = op.get_attr("equation").decode()
+        sizes: dict[str, int] = {}
+        for spec, x in zip(equation.split("->")[0].split(","), op.inputs):
+            for letter, d in zip(spec, x.shape):
+                sizes[letter] = int(d)
+        prod = 1
+        for d in sizes.values():
+            prod *= d
+        total += 2 * prod
+    return total
 
 
 def split_params(model: keras.Model) -> tuple[int, int]:

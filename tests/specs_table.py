@@ -17,6 +17,8 @@ REFERENCE = {
     "specs/normalized_cnn.yaml": (94769, 94762, 7, 24),
     "specs/se_resnet.yaml": (182034, 180914, 1120, 82),
     "specs/two_tower_multitask.yaml": (12619, 12555, 64, 15),
+    "specs/transformer_text_classifier.yaml": (199170, 199170, 0, 22),
+    "specs/lstm_sequence_model.yaml": (30821, 30821, 0, 8),
     "specs/keras_applications/resnet50.yaml": (25636712, 25583592, 53120, 177),
     "specs/keras_applications/resnet101.yaml": (44707176, 44601832, 105344, 347),
     "specs/keras_applications/resnet152.yaml": (60419944, 60268520, 151424, 517),

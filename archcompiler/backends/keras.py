@@ -208,8 +208,16 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
-    on anything yet)."""
-    return keras_class(defn)(**params.to_config(), name=name)
+    on anything yet). A wrapper's inner layer (Bidirectional's ``layer``) is made first, the same way, named by
+    its type's default stem."""
+    from ..layers.wrappers import Wrapped, inner_name
+
+    config = params.to_config()
+    for key in config:
+        value = getattr(params, key)
+        if isinstance(value, Wrapped):
+            config[key] = make_layer(value.defn, value.params, inner_name(name, value))
+    return keras_class(defn)(**config, name=name)
 
 
 def keras_class(defn: LayerDef) -> Any:
@@ -233,17 +241,28 @@ def keras_class(defn: LayerDef) -> Any:
     return cls
 
 
-#: How a layer is called on its input tensors, by ``LayerDef.call_style`` (layers/base.py ``CALL_STYLES``).
-_CALLS: dict[str, Callable[[Any, list[Any]], Any]] = {
-    "tensor": lambda layer, xs: layer(xs[0]),
-    "list": lambda layer, xs: layer(list(xs)),
+#: How a layer is called on its input tensors, by ``LayerDef.call_style`` (layers/base.py ``CALL_STYLES``):
+#: (layer, tensors, their names, call options) -> the layer's output(s).
+_CALLS: dict[str, Callable[[Any, list[Any], Sequence[str], dict], Any]] = {
+    "tensor": lambda layer, xs, names, opts: layer(xs[0], **opts),
+    "list": lambda layer, xs, names, opts: layer(list(xs), **opts),
+    "named": lambda layer, xs, names, opts: layer(**dict(zip(names, xs)), **opts),
+    "sequence": lambda layer, xs, names, opts: layer(xs[0], initial_state=list(xs[1:]) or None, **opts),
 }
 
 
-def call_layer(defn: LayerDef, layer: Any, inputs: Sequence[Any]) -> Any:
+def call_layer(defn: LayerDef, layer: Any, inputs: Sequence[Any], names: Sequence[str] = (),
+               params: LayerParams | None = None) -> list[Any]:
     """Calls ``layer`` (made by :func:`make_layer` for ``defn``) on its input tensors as ``defn.call_style`` says:
-    ``tensor`` on the one input, ``list`` on the list of them."""
-    return _CALLS[defn.call_style](layer, list(inputs))
+    ``tensor`` on the one input, ``list`` on the list of them, ``named`` by their ``names`` (``query=...``), with
+    the call options of ``params`` (``use_causal_mask``). Returns the outputs as a list: one tensor, or one per
+    output name of a layer with several (``output, state_h, state_c``)."""
+    options = params.call_options() if params is not None else {}
+    names = names or defn.input_names[:len(inputs)]
+    out = _CALLS[defn.call_style](layer, list(inputs), names, options)
+    if params is not None and defn.output_names(params):
+        return list(out)
+    return [out]
 
 
 def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
@@ -252,7 +271,8 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
     Walks the IR in its (topological) order: ``Input`` nodes become ``keras.Input(shape, dtype, name)``, every
     other node the Keras layer of its registry entry with the node's resolved arguments and name (:func:`make_layer`),
     frozen nodes get ``trainable = False``; each layer is called on its inputs as its entry says (:func:`call_layer`:
-    one tensor, or a list of them for the merges).
+    one tensor, a list of them for the merges, or by name), and each of its outputs is the tensor its IR
+    reference names (``lstm``, ``lstm:state_h``).
 
     Args:
         comp: the compiled spec.
@@ -279,7 +299,8 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
             layer = make_layer(defn, node.params, node.name)
             if not node.trainable:
                 layer.trainable = False
-            tensors[node.name] = call_layer(defn, layer, [tensors[i] for i in node.inputs])
+            outs = call_layer(defn, layer, [tensors[i] for i in node.inputs], node.input_names, node.params)
+            tensors.update(zip(node.tensors, outs))
         except MemoryError:
             raise
         except Exception as e:

@@ -55,7 +55,8 @@ def _rows(comp: Any, depth: Optional[int]) -> list[dict]:
                          "open": depth is None or k < depth})
         if depth is None or len(s) < depth:
             rows.append({"kind": "layer", "level": len(s), "name": node.name, "type": node.op,
-                         "shape": types[node.name].shape, "counts": stats.nodes[node.name], "open": False})
+                         "shape": types[node.name].shape, "counts": stats.nodes[node.name], "open": False,
+                         "shapes": [types[t].shape for t in node.tensors]})
     return rows
 
 
@@ -78,10 +79,15 @@ def summary_data(comp: Any) -> dict:
     layers = []
     for n in graph.nodes:
         c = stats.nodes[n.name]
-        layers.append({"name": n.name, "type": n.op, "scope": "/".join(n.scope), "inputs": list(n.inputs),
-                       "output_shape": list(types[n.name].shape), "params": c.total, "trainable_params": c.trainable,
-                       "non_trainable_params": c.non_trainable, "flops": c.flops, "macs": c.macs,
-                       "trainable": n.trainable})
+        row = {"name": n.name, "type": n.op, "scope": "/".join(n.scope), "inputs": list(n.inputs),
+               "output_shape": list(types[n.name].shape), "params": c.total, "trainable_params": c.trainable,
+               "non_trainable_params": c.non_trainable, "flops": c.flops, "macs": c.macs, "trainable": n.trainable}
+        if n.input_names:
+            row["input_names"] = list(n.input_names)
+        if n.outputs:  # a layer with several outputs: each by name, with the reference other entries use
+            row["outputs"] = [{"name": o, "ref": t, "shape": list(types[t].shape)}
+                              for o, t in zip(n.outputs, n.tensors)]
+        layers.append(row)
     return {
         "name": graph.name,
         "total_params": t.total,
@@ -111,7 +117,9 @@ def _cells(r: dict) -> list[str]:
     c: Counts = r["counts"]
     marker = "" if r["kind"] == "layer" else ("[-] " if r["open"] else "[+] ")
     label = "  " * r["level"] + marker + f"{r['name']} ({r['type']})"
-    return [label, batch_shape_text(r["shape"]), f"{c.total:,}", human(c.flops)]
+    shapes = r.get("shapes") or [r["shape"]]
+    shape = batch_shape_text(shapes[0]) if len(shapes) == 1 else "[" + ", ".join(map(batch_shape_text, shapes)) + "]"
+    return [label, shape, f"{c.total:,}", human(c.flops)]
 
 
 def _footer(comp: Any) -> list[str]:

@@ -95,6 +95,9 @@ class LayerParams(BaseModel):
 
     #: Keys that are archc's own, not arguments of the layer (never passed to a backend's layer).
     archc_keys: ClassVar[tuple[str, ...]] = ()
+    #: Arguments of the layer's call, not of its constructor (``use_causal_mask``): a backend passes them when it
+    #: calls the layer on its inputs (:meth:`call_options`), never to the constructor.
+    call_keys: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -114,11 +117,15 @@ class LayerParams(BaseModel):
         mappings (see :meth:`Initializer.to_config`). Backends read this; the IR prints it."""
         out = {}
         for k in type(self).model_fields:
-            if k in self.archc_keys:
+            if k in self.archc_keys or k in self.call_keys:
                 continue
             v = getattr(self, k)
             out[k] = v.to_config() if hasattr(v, "to_config") else v
         return out
+
+    def call_options(self) -> dict[str, Any]:
+        """The arguments of the layer's call (:attr:`call_keys`) as plain data, by Keras's names."""
+        return {k: getattr(self, k) for k in self.call_keys}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,11 +296,12 @@ ActivationName = Literal[
 ]
 
 InitializerName = Literal[
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros", "ones",
+    "uniform", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros", "ones",
     "random_normal", "random_uniform", "truncated_normal", "orthogonal", "variance_scaling", "constant", "identity",
 ]
 
 _INITIALIZER_CLASSES = {
+    "uniform": "RandomUniform",
     "glorot_uniform": "GlorotUniform", "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform",
     "he_normal": "HeNormal", "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "zeros": "Zeros",
     "ones": "Ones", "random_normal": "RandomNormal", "random_uniform": "RandomUniform",
@@ -328,6 +336,7 @@ class InitializerArgs(BaseModel):
 
 #: The arguments each initializer takes (Keras 3's signatures).
 INITIALIZER_ARGS: dict[str, tuple[str, ...]] = {
+    "uniform": ("minval", "maxval", "seed"),
     "glorot_uniform": ("seed",), "glorot_normal": ("seed",), "he_uniform": ("seed",), "he_normal": ("seed",),
     "lecun_uniform": ("seed",), "lecun_normal": ("seed",), "zeros": (), "ones": (),
     "random_normal": ("mean", "stddev", "seed"), "random_uniform": ("minval", "maxval", "seed"),
@@ -361,8 +370,8 @@ class Initializer(BaseModel):
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no arguments"
             raise ValueError(f"{self.name} {takes}. Received: {', '.join(f'{k}={given[k]!r}' for k in wrong)}")
         lo, hi = given.get("minval", -0.05), given.get("maxval", 0.05)
-        if self.name == "random_uniform" and not lo < hi:
-            raise ValueError(f"random_uniform needs minval < maxval. Received: minval={lo}, maxval={hi}")
+        if self.name in ("random_uniform", "uniform") and not lo < hi:
+            raise ValueError(f"{self.name} needs minval < maxval. Received: minval={lo}, maxval={hi}")
         return self
 
     def to_config(self) -> Any:
@@ -370,7 +379,7 @@ class Initializer(BaseModel):
         name>, "config": <its arguments>}`` (``{"class_name": "RandomNormal", "config": {"stddev": 0.02}}``)."""
         cfg = self.args.model_dump(exclude_none=True)
         if not cfg:
-            return self.name
+            return "random_uniform" if self.name == "uniform" else self.name  # Keras's alias, by its own name
         return {"class_name": _INITIALIZER_CLASSES[self.name], "config": cfg}
 
 
@@ -508,7 +517,20 @@ class LayerDef:
         positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
         doc: one paragraph for the generated layer reference.
         call_style: how a backend calls the layer on its inputs (one of ``CALL_STYLES``): ``tensor``, on its one
-            input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges).
+            input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges); ``named``,
+            by the names of its inputs (``layer(query=q, value=v)``); ``sequence``, a recurrent layer on its first
+            input with the others as its initial state (``layer(x, initial_state=[h, c])``). The parameters'
+            ``call_options()`` are passed with them.
+        input_names: the names of the layer's inputs, in the order Keras takes them (``query``, ``value``, ``key``);
+            an entry may then give its inputs by name (``inputs: {query: q, value: v}``). The first ``arity[0]``
+            are required. Empty for layers whose inputs are only positional.
+        outputs: the names of the layer's outputs as a function of its parameters (LSTM with ``return_state``:
+            ``output, state_h, state_c``), for a layer that may return several tensors; None for one output. With
+            several, ``infer`` returns one shape per output, in that order; the other rules see the first.
+        dtype: the element type of the output when the layer fixes it (Embedding: float32 from integer ids);
+            None: the first input's.
+        wraps: for a wrapper (Bidirectional, TimeDistributed), whose ``layer`` argument is another layer entry:
+            a check of the inner layer's type, ``(op, definition) -> problem or None``; None for other layers.
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
         keras_path: for a Keras class outside ``keras.layers`` (a plugin's, see layers/plugins.py), where it is:
@@ -530,6 +552,27 @@ class LayerDef:
     call_style: str = "tensor"
     label: Optional[LabelFn] = None
     keras_path: str = ""
+    input_names: tuple[str, ...] = ()
+    outputs: Optional[Callable[[Any], tuple[str, ...]]] = None
+    dtype: Optional[str] = None
+    wraps: Optional[Callable[[str, "LayerDef"], Optional[str]]] = None
+
+    def arrange(self, names: tuple[str, ...], shapes: list[Shape]) -> list[Any]:
+        """The shapes of a node's inputs as the rules take them: for a layer with named inputs, one per declared
+        name up to the last one given, None for an optional one left out (MultiHeadAttention given a query, a
+        value and a mask gets ``[q, v, None, None, None, None, mask]``); else as they are."""
+        if not names:
+            return list(shapes)
+        given = dict(zip(names, shapes))
+        out = [given.get(n) for n in self.input_names]
+        while out and out[-1] is None:
+            out.pop()
+        return out
+
+    def output_names(self, params: Any) -> tuple[str, ...]:
+        """The names of the outputs of a layer with these parameters when it has several, else ``()``."""
+        names = () if self.outputs is None else tuple(self.outputs(params))
+        return names if len(names) > 1 else ()
 
     @property
     def keras_name(self) -> str:
@@ -597,7 +640,7 @@ REGISTRY_T = LayerRegistry
 
 
 #: How a layer may be called on its inputs (``LayerDef.call_style``).
-CALL_STYLES = ("tensor", "list")
+CALL_STYLES = ("tensor", "list", "named", "sequence")
 
 
 def build_registry(*groups: tuple[LayerDef, ...]) -> LayerRegistry:
@@ -607,6 +650,8 @@ def build_registry(*groups: tuple[LayerDef, ...]) -> LayerRegistry:
         for defn in group:
             if registry.is_builtin(defn.op):
                 raise RuntimeError(f"layer type {defn.op!r} is defined twice")
+            if defn.call_style == "named" and not defn.input_names:
+                raise RuntimeError(f"layer type {defn.op!r}: call_style 'named' needs input_names")
             if defn.call_style not in CALL_STYLES:
                 raise RuntimeError(f"layer type {defn.op!r}: call_style {defn.call_style!r} is not one of "
                                    f"{', '.join(CALL_STYLES)}")

@@ -7,7 +7,7 @@ Inference-time FLOPs as TensorFlow's profiler counts Keras's graphs (N elements,
 * LayerNormalization computes mean and variance (4N: both reductions appear twice in the graph), the inverse
   standard deviation per group (4M for M normalised groups), then ``x * inv + (beta - mean * inv)``; with ``scale``
   the products are element-wise (3N), without it ``mean * inv`` is per group (N + M); ``center`` adds N, the final
-  add N.
+  add N. With ``rms_scaling`` the profiler counts ``6N + 3M``.
 * GroupNormalization computes mean and variance per group (4N), ``rsqrt(var + eps)`` twice and ``-mean`` per
   group (3G), then ``x * inv + res`` (2N) and ``var + eps`` (G). With ``scale``, ``inv * gamma`` and
   ``-mean * inv`` are per channel (2C; G without it); ``center`` adds beta per channel (C).
@@ -102,6 +102,9 @@ class LayerNormalizationParams(LayerParams):
     epsilon: PositiveFloat = Field(0.001, description=_EPSILON)
     center: bool = Field(True, description=_CENTER)
     scale: bool = Field(True, description=_SCALE)
+    rms_scaling: bool = Field(False, description="Root-mean-square normalisation: divide by the RMS over the axes "
+                                                 "and multiply by gamma, without centring or beta (center and "
+                                                 "scale are then ignored). Keras marks it deprecated.")
     beta_initializer: InitializerArg = Field("zeros", description=doc_initializer("beta"))
     gamma_initializer: InitializerArg = Field("ones", description=doc_initializer("gamma"))
     beta_regularizer: RegularizerArg = Field(None, description=doc_regularizer("beta"))
@@ -133,6 +136,8 @@ def _ln_shape(p: LayerNormalizationParams, ins: list[Shape]) -> Shape:
 def _ln_params(p: LayerNormalizationParams, ins: list[Shape], out: Shape) -> tuple[int, int]:
     x = ins[0]
     size = math.prod(x[i] for i in _ln_axes(p, x))  # type: ignore[misc]
+    if p.rms_scaling:
+        return (size, 0)  # gamma only
     return ((int(p.center) + int(p.scale)) * size, 0)
 
 
@@ -142,6 +147,8 @@ def _ln_flops(p: LayerNormalizationParams, ins: list[Shape], out: Shape) -> Opti
     if n is None:
         return None
     m = n // math.prod(x[i] for i in _ln_axes(p, x))  # type: ignore[misc]
+    if p.rms_scaling:
+        return 6 * n + 3 * m  # x * x, its mean (2N), + eps, rsqrt (2M), x * inv, * gamma, and the variance graph
     flops = 4 * n + 4 * m + n  # moments, rsqrt(var + eps), -mean, final add
     flops += 3 * n if p.scale else n + m
     return flops + (n if p.center else 0)

@@ -570,6 +570,86 @@ def test_cnn3d() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# sequence models: integer and several inputs, named inputs, several outputs, wrappers
+# ---------------------------------------------------------------------------------------------------------------
+
+def transformer_classifier(vocab: int, seq_len: int, width: int, heads: int, depth: int, ff: int,
+                           classes: int) -> keras.Model:
+    """Token + position embeddings, post-norm encoder blocks (self-attention, feed-forward), mean over positions."""
+    tokens = keras.Input((seq_len,), dtype="int32", name="tokens")
+    positions = keras.Input((seq_len,), dtype="int32", name="positions")
+    x = layers.Add()([layers.Embedding(vocab, width)(tokens), layers.Embedding(seq_len, width)(positions)])
+    for _ in range(depth):
+        attended = layers.MultiHeadAttention(num_heads=heads, key_dim=width // heads)(x, x)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, attended]))
+        hidden = layers.Dense(ff, activation="relu")(x)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, layers.Dense(width)(hidden)]))
+    x = layers.GlobalAveragePooling2D()(layers.Reshape((seq_len, 1, width))(x))
+    out = layers.Dense(classes, activation="softmax")(x)
+    return keras.Model([tokens, positions], out, name="transformer_text_classifier")
+
+
+def lstm_encoder_decoder(steps: int, features: int, target_steps: int, target_features: int, width: int,
+                         classes: int) -> keras.Model:
+    """LSTM, GRU and bidirectional LSTM encoder; its last LSTM's state starts the decoder; a per-step softmax."""
+    series = keras.Input((steps, features), name="series")
+    targets = keras.Input((target_steps, target_features), name="targets")
+    x = layers.LSTM(width, return_sequences=True)(series)
+    x = layers.GRU(width, return_sequences=True)(x)
+    x = layers.Bidirectional(layers.LSTM(width // 2, return_sequences=True, name="lstm"))(x)
+    _, state_h, state_c = layers.LSTM(width, return_state=True)(x)
+    y = layers.LSTM(width, return_sequences=True)(targets, initial_state=[state_h, state_c])
+    out = layers.TimeDistributed(layers.Dense(classes, activation="softmax", name="dense"))(y)
+    return keras.Model([series, targets], out, name="lstm_sequence_model")
+
+
+def same_predictions(ref: keras.Model, built: keras.Model, xs: list[np.ndarray]) -> tuple[float, float]:
+    """As :func:`differences`, for models of several (or integer) inputs given as ``xs``."""
+    fa, ya = (np.asarray(t) for t in probe(ref)(xs, training=False))
+    fb, yb = (np.asarray(t) for t in probe(built)(xs, training=False))
+    assert fa.shape == fb.shape and ya.shape == yb.shape
+    assert float(np.std(fa)) > 0, "degenerate features: the comparison would prove nothing"
+    df, dy = float(np.max(np.abs(fa - fb))), float(np.max(np.abs(ya - yb)))
+    assert df <= ATOL * max(1.0, float(np.max(np.abs(fa)))), df
+    assert dy <= ATOL, dy
+    return df, dy
+
+
+def check_sequences(name: str, ref: keras.Model, built: keras.Model, xs: list[np.ndarray]) -> None:
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    assert (built.count_params(), *kerasutil.split_params(built)) == (ref.count_params(),
+                                                                       *kerasutil.split_params(ref))
+    randomize(ref)
+    assert copy_by_order(ref, built) == len(weighted(built)) > 0
+    MEASURED[name] = same_predictions(ref, built, xs)
+
+
+TRANSFORMER = dict(vocab_size=100, seq_len=16, width=16, heads=2, depth=2, ff_width=32, classes=3)
+
+
+def test_transformer_text_classifier() -> None:
+    t = TRANSFORMER
+    ref = transformer_classifier(t["vocab_size"], t["seq_len"], t["width"], t["heads"], t["depth"], t["ff_width"],
+                                 t["classes"])
+    built = spec("transformer_text_classifier.yaml", **t)
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(0, t["vocab_size"], size=(2, t["seq_len"])).astype("int32")
+    positions = np.tile(np.arange(t["seq_len"], dtype="int32"), (2, 1))
+    check_sequences("transformer_text_classifier", ref, built, [tokens, positions])
+    full = archcompiler.load(SPECS / "transformer_text_classifier.yaml").to_keras(compile=False)
+    assert full.count_params() == 199170
+
+
+def test_lstm_sequence_model() -> None:
+    ref = lstm_encoder_decoder(10, 3, 6, 2, 8, 4)
+    built = spec("lstm_sequence_model.yaml", steps=10, features=3, target_steps=6, target_features=2, width=8,
+                 classes=4)
+    rng = np.random.default_rng(4)
+    xs = [rng.normal(size=(2, 10, 3)).astype("float32"), rng.normal(size=(2, 6, 2)).astype("float32")]
+    check_sequences("lstm_sequence_model", ref, built, xs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # keras.applications: weights by name, from every kind of source
 # ---------------------------------------------------------------------------------------------------------------
 

@@ -18,6 +18,10 @@ the FLOP. The documented deviations are the work the profiler cannot see: a grou
 whose XLA kernel it cannot see into (it reports 0 for that layer), the 3D window pools and the kernel of a 3D
 transposed convolution, for which it has no rule (``kerasutil.profiler_unseen_flops``): the expected profiler figure
 is the static total minus those FLOPs, still compared exactly (``specs/cnn3d.yaml`` has MaxPooling3D layers).
+Two more things the profiler cannot count are made visible to it instead: recurrent layers run their steps in a ``while`` loop whose body it counts once at
+most, so a spec with one is profiled as a copy with ``unroll=True`` (the same computation, every step a plain
+operation); MultiHeadAttention's two attention products are ``Einsum`` operations it has no rule for, whose FLOPs
+are added from the graph's shapes (``kerasutil.einsum_flops``).
 
 Profiling cost (2-core machine, build + freeze + profile): under 1 s for the small networks, ~2.5 s for the
 ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; with the two cores shared by other
@@ -162,7 +166,8 @@ def test_built_model_agrees_with_the_spec(path: Path) -> None:
     for layer in model.layers:
         node = comp.graph.node(layer.name)
         assert type(layer).__name__ == REGISTRY[node.op].keras_name
-        assert tuple(layer.output.shape) == (None, *comp.types[node.name].shape), layer.name
+        outputs = layer.output if node.outputs else [layer.output]  # a layer with several: each of them
+        assert [tuple(o.shape) for o in outputs] == [(None, *comp.types[t].shape) for t in node.tensors], layer.name
         assert layer.trainable == node.trainable
     assert [tuple(o.shape) for o in model.outputs] == [(None, *s) for s in comp.output_shapes]
     check_arguments(comp, model)
@@ -217,11 +222,23 @@ def check_arguments(comp: Compilation, model: Any) -> None:
             continue
         cfg = keras.saving.serialize_keras_object(model.get_layer(node.name))["config"]
         args = node.params.to_config()
-        for arg, ours in args.items():
-            if arg == "strides" and ours is None and "pool_size" in args:  # pooling: Keras's default stride
-                ours = args["pool_size"]
-            assert arg in cfg, f"{node.name}: {arg} is not in the Keras config"
-            assert _same(ours, cfg[arg], arg), f"{node.name}.{arg}: spec {ours!r}, Keras {cfg[arg]!r}"
+        if node.op == "MultiHeadAttention" and args["attention_axes"] is None:  # Keras's config holds its default
+            args["attention_axes"] = list(range(1, len(comp.types[node.inputs[0]].shape)))  # every position axis
+        check_config(node.name, args, cfg)
+
+
+def check_config(name: str, args: dict, cfg: dict) -> None:
+    """Every argument of ``args`` (``to_config()``) is in the Keras config ``cfg`` with its value; a wrapper's inner
+    layer (``{"class_name", "config"}``) is its class and, argument by argument, its config."""
+    for arg, ours in args.items():
+        if arg == "strides" and ours is None and "pool_size" in args:  # pooling: Keras's default stride
+            ours = args["pool_size"]
+        assert arg in cfg, f"{name}: {arg} is not in the Keras config"
+        if arg == "layer" and isinstance(ours, dict):
+            assert ours["class_name"] == cfg[arg]["class_name"], f"{name}.layer: {ours['class_name']}"
+            check_config(f"{name}.layer", ours["config"], cfg[arg]["config"])
+            continue
+        assert _same(ours, cfg[arg], arg), f"{name}.{arg}: spec {ours!r}, Keras {cfg[arg]!r}"
 
 
 SEEDED = """
@@ -279,6 +296,11 @@ def test_weight_decay_of_the_cifar_resnet() -> None:
 # FLOPs
 # ---------------------------------------------------------------------------------------------------------------
 
+#: Layers that run their time steps in a loop the profiler counts once at most: profiled with ``unroll=True``
+#: (``kerasutil.unrolled``), the same computation with every step visible.
+LOOPED = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
+
+
 def profiler_blind_flops(comp: Compilation) -> int:
     """FLOPs the profiler does not see (grouped convolutions, 3D window pools, 3D transposed convolutions' kernels:
     ``kerasutil.profiler_unseen_flops``)."""
@@ -330,7 +352,10 @@ def test_profiler_flops_equal_static_flops(path: Path) -> None:
     static = comp.stats.total.flops
     assert static is not None
     with heavy_lock(comp.stats.total.total):
-        profiled = kerasutil.profiler_flops(comp.to_keras(compile=False))
+        model = comp.to_keras(compile=False)
+        if any(n.op in LOOPED for n in comp.graph.nodes):
+            model = kerasutil.unrolled(model)
+        profiled = kerasutil.profiler_flops(model) + kerasutil.einsum_flops(model)
         keras.backend.clear_session()
         gc.collect()
     assert profiled == static - profiler_blind_flops(comp)

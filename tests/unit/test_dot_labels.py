@@ -96,6 +96,18 @@ SAMPLES: dict[str, list[tuple[dict[str, Any], str]]] = {
     "Cropping3D": [({"cropping": [[0, 1], [1, 1], [1, 1]]}, "[(0, 1), (1, 1), (1, 1)]")],
     "UpSampling1D": [({}, "×2"), ({"size": 4}, "×4")],
     "UpSampling3D": [({}, "×2×2×2"), ({"size": [1, 2, 2]}, "×1×2×2")],
+    "Embedding": [({"input_dim": 1000, "output_dim": 64}, "1000→64"),
+                  ({"input_dim": 50, "output_dim": 8, "mask_zero": True}, "50→8, mask 0")],
+    "SimpleRNN": [({"units": 16}, "16"), ({"units": 8, "activation": "relu", "go_backwards": True}, "8, relu, backwards")],
+    "LSTM": [({"units": 32}, "32"), ({"units": 32, "return_sequences": True, "return_state": True},
+                                     "32, sequences, state")],
+    "GRU": [({"units": 8, "return_sequences": True}, "8, sequences"), ({"units": 4, "activation": None}, "4")],
+    "Bidirectional": [({"layer": {"LSTM": {"units": 32}}}, "LSTM(32)"),
+                      ({"layer": {"GRU": {"units": 8}}, "merge_mode": "sum"}, "GRU(8), sum")],
+    "TimeDistributed": [({"layer": {"Dense": {"units": 10}}}, "Dense(10)"), ({"layer": {"Flatten": {}}}, "Flatten")],
+    "MultiHeadAttention": [({"num_heads": 4, "key_dim": 16}, "4×16"),
+                           ({"num_heads": 2, "key_dim": 8, "value_dim": 4, "use_causal_mask": True}, "2×8/4, causal")],
+    "Attention": [({}, ""), ({"score_mode": "concat", "use_scale": True}, "concat, scaled")],
 }
 
 

@@ -21,7 +21,8 @@ from archcompiler.layers import REGISTRY, ShapeError
 from archcompiler.layers.activations import activation_flops, relu_ops_per_element
 from archcompiler.layers.base import ActivationName, window_output_dim
 
-FAMILIES = {"input", "conv", "norm", "activation", "pooling", "merge", "dense", "reshape", "regularization"}
+FAMILIES = {"input", "conv", "norm", "activation", "pooling", "merge", "dense", "reshape", "regularization",
+            "recurrent", "attention", "other"}  # other: TimeDistributed, drawn in its inner layer's colour
 
 
 def row(op: str, params: dict[str, Any], ins: list[tuple], out: tuple, counts: tuple[int, int],
@@ -289,6 +290,30 @@ ROWS = [
     row("GaussianDropout", {"rate": 0.1}, [(4, 5)], (4, 5), N0, 0, "noise"),
     row("Dropout", {"rate": 0.5, "noise_shape": [None, 1, 1, 3]}, [(4, 5, 3)], (4, 5, 3), N0, 0, "noise-shape"),
     row("Dropout", {"rate": 0.5, "noise_shape": [1, 3]}, [(4, 5, 3)], (4, 5, 3), N0, 0, "noise-shape-short"),
+    # Embedding: a lookup; the profiler counts 2 per id (negative ids mapped).
+    row("Embedding", {"input_dim": 20, "output_dim": 4}, [(5,)], (5, 4), (80, 0), 10, "ids"),
+    row("Embedding", {"input_dim": 7, "output_dim": 3}, [(None, 2)], (None, 2, 3), (21, 0), None, "unknown"),
+    # Recurrent layers: every step's products, sums and biases (recurrent.py); several outputs with return_state.
+    row("SimpleRNN", {"units": 4}, [(5, 3)], (4,), (32, 0), 5 * 64, "last"),
+    row("SimpleRNN", {"units": 4, "return_sequences": True, "return_state": True}, [(5, 3)], ((5, 4), (4,)),
+        (32, 0), 5 * 64, "state"),
+    row("LSTM", {"units": 4}, [(5, 3)], (4,), (128, 0), 5 * 272, "last"),
+    row("LSTM", {"units": 3, "return_state": True}, [(None, 2)], ((3,), (3,), (3,)), (72, 0), None, "state"),
+    row("GRU", {"units": 4}, [(5, 3)], (4,), (108, 0), 5 * 224, "reset-after"),
+    row("GRU", {"units": 4, "reset_after": False}, [(5, 3)], (4,), (96, 0), 5 * 212, "reset-before"),
+    row("Bidirectional", {"layer": {"LSTM": {"units": 4}}}, [(5, 3)], (8,), (256, 0), 2720, "concat"),
+    row("Bidirectional", {"layer": {"LSTM": {"units": 4, "return_sequences": True}}, "merge_mode": "sum"},
+        [(5, 3)], (5, 4), (256, 0), 2720 + 20, "sum"),
+    row("TimeDistributed", {"layer": {"Dense": {"units": 3}}}, [(5, 4)], (5, 3), (15, 0), 5 * 27, "dense"),
+    row("TimeDistributed", {"layer": {"Dense": 2}}, [(None, 4)], (None, 2), (10, 0), None, "unknown"),
+    # MultiHeadAttention: four projections, scaling and softmax of the scores, the two attention products.
+    row("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(5, 4), (6, 4)], (5, 4), (118, 0),
+        270 + 324 + 324 + 260 + 360 + 720, "cross"),
+    row("MultiHeadAttention", {"num_heads": 1, "key_dim": 4, "return_attention_scores": True}, [(5, 4), (5, 4)],
+        ((5, 4), (1, 5, 5)), (80, 0), 4 * 180 + 20 + 125 + 400, "scores"),
+    row("Attention", {}, [(5, 4), (6, 4)], (5, 4), N0, 240 + 150 + 240, "dot"),
+    row("Attention", {"score_mode": "concat", "return_attention_scores": True}, [(5, 4), (6, 4)],
+        ((5, 4), (5, 6)), (1, 0), 630, "concat"),
 ]
 
 

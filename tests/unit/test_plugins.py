@@ -23,7 +23,7 @@ import archcompiler
 from archcompiler import CompileError
 from archcompiler.cli import main
 from archcompiler.layers import REGISTRY, plugins
-from archcompiler.layers.base import LayerDef, same_shape
+from archcompiler.layers.base import CALL_STYLES, LayerDef, same_shape
 
 from helpers import ROOT
 
@@ -126,7 +126,7 @@ BROKEN = {
                                  "params must be a subclass of archcompiler.layers.base.LayerParams"),
     "a rule that is not a function": (GOOD.replace("infer=same_shape", "infer=3"), "infer must be a function"),
     "a bad call style": (GOOD.replace('doc="Scales', 'call_style="kwargs", doc="Scales'),
-                         "call_style must be one of tensor, list. Received: 'kwargs'"),
+                         f"call_style must be one of {', '.join(CALL_STYLES)}. Received: 'kwargs'"),
     "a bad arity": (GOOD.replace('doc="Scales', 'arity=(0, 1), doc="Scales'), "arity must be (min, max)"),
     "an unknown positional": (GOOD.replace('doc="Scales', 'positional="factor", doc="Scales'),
                               "positional names 'factor', which is not one of its arguments"),

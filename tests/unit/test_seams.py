@@ -136,8 +136,11 @@ def test_a_resolved_spec_says_what_kind_of_file_it_is() -> None:
 def test_merges_are_called_on_a_list_and_every_other_layer_on_its_tensor() -> None:
     for op, d in REGISTRY.items():
         assert d.call_style in CALL_STYLES
-        assert d.call_style == ("list" if d.family == "merge" else "tensor"), op
-        assert d.call_style == "list" or d.arity[1] in (0, 1), op  # a layer of several inputs needs a list
+        if d.input_names:  # named inputs: by name, or a list in the declared order (Attention)
+            assert d.call_style in ("named", "list", "sequence"), op
+        else:
+            assert d.call_style == ("list" if d.family == "merge" else "tensor"), op
+        assert d.call_style in ("list", "named", "sequence") or d.arity[1] in (0, 1), op  # several: not a tensor
 
 
 def test_a_call_style_must_be_known() -> None:

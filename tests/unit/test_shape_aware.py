@@ -168,9 +168,9 @@ def test_shapes_are_inferred_only_when_read_and_once(monkeypatch: pytest.MonkeyP
     calls: list[str] = []
     real = expand_module.infer_node
 
-    def counted(op, params, ins):  # type: ignore[no-untyped-def]
+    def counted(op, params, ins, *rest):  # type: ignore[no-untyped-def]
         calls.append(op)
-        return real(op, params, ins)
+        return real(op, params, ins, *rest)
     monkeypatch.setattr(expand_module, "infer_node", counted)
     chain = "\n".join("    - Dense: 4" for _ in range(20))
     compile_(f"model:\n  inputs: {{x: {{shape: [4]}}}}\n  layers:\n{chain}\n")

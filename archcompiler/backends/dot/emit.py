@@ -146,6 +146,8 @@ def _emit(comp: Any, view: View, rankdir: str) -> str:
         attrs: dict[str, Any] = {}
         if (a, b) in view.skips:
             attrs.update(color=SKIP_COLOR, penwidth="1.4")
+        if (a, b) in view.edge_labels:  # a further output of a layer with several: its name
+            attrs.update(label=view.edge_labels[(a, b)], fontsize="9")
         if wrapped and col_of[a] != col_of[b]:
             # The chain continues at the top of the next column (TB) or the start of the next row (LR): leave
             # the tail sideways towards it and enter the head from the side it comes from.

@@ -39,9 +39,13 @@ def layer_detail(node: Node) -> str:
 
 
 def family(node: Node) -> str:
-    """The colour family of a layer (``other`` for a family without a colour)."""
+    """The colour family of a layer (``other`` for a family without a colour); a wrapper whose own family is
+    ``other`` (TimeDistributed) takes its inner layer's."""
     defn = REGISTRY.get(node.op)
     fam = defn.family if defn else "other"
+    inner = getattr(node.params, "layer", None)
+    if fam == "other" and defn is not None and defn.wraps is not None and inner is not None:
+        fam = inner.defn.family
     return fam if fam in FAMILIES else "other"
 
 
@@ -83,6 +87,9 @@ def label_rows(u: Unit, comp: Any, view: View) -> list[tuple[str, str]]:
         rows.append(("title", u.layer.op + (f"  {detail}" if detail else "")))
         rows.append(("name", u.layer.name))
         shape = shape_text(comp.types[u.output].shape)
+        if u.layer.outputs:  # several outputs: each by name after the first (`(32), state_h (32), state_c (32)`)
+            shape = ", ".join([shape, *(f"{o} {shape_text(comp.types[t].shape)}"
+                                        for o, t in zip(u.layer.outputs[1:], u.layer.tensors[1:]))])
         if u.counts.total or u.layer.op == "Input":
             rows.append(("body", shape + (f" · {params_text(u.counts)}" if u.counts.total else "")))
         else:  # parameter-free layers get a smaller box: name and shape on one line

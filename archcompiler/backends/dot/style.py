@@ -14,6 +14,8 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
     "pooling": ("pooling", "#fce5cd", "#e69138"),
     "merge": ("merge", "#ead1dc", "#a64d79"),
     "dense": ("dense", "#f4cccc", "#cc4125"),
+    "recurrent": ("recurrent", "#d0e7f7", "#1f6f9f"),
+    "attention": ("attention", "#f9d9f0", "#9c2f7f"),
     "reshape": ("reshape", "#eeeeee", "#888888"),
     "regularization": ("regularization", "#d9d2e9", "#674ea7"),
     "other": ("other", "#ffffff", "#888888"),

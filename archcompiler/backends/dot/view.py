@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
 
-from ...ir import BlockInstance, Node
+from ...ir import BlockInstance, Node, node_of, output_of
 from ...stats import Counts
 
 LEVELS = ("block", "layer")
@@ -98,6 +98,8 @@ class View:
     skips: set[tuple[str, str]]
     columns: list[list[Any]] = field(default_factory=list)
     spine: list[str] = field(default_factory=list)
+    #: Edges that carry further outputs of a layer with several (``state_h``), with those outputs' names.
+    edge_labels: dict[tuple[str, str], str] = field(default_factory=dict)
     shortcuts: dict[str, "Shortcut"] = field(default_factory=dict)
 
     def unit(self, uid: str) -> Unit:
@@ -183,8 +185,27 @@ def select(comp: Any, level: str = "block", depth: Depth = None, fold: bool = Fa
     # Output markers, after the box holding each output.
     for o in graph.outputs:
         ordered.append(Unit("output:" + o, "output", (), len(graph.nodes), layer=graph.node(o), output=o))
-        edges.append((owner[o], "output:" + o))
-    return View(level, d, fold, rankdir, ordered, clusters, edges, skips, shortcuts=found)
+        edges.append((owner[node_of(o)], "output:" + o))
+    return View(level, d, fold, rankdir, ordered, clusters, edges, skips, shortcuts=found,
+                edge_labels=_edge_labels(graph.nodes, owner))
+
+
+def _edge_labels(nodes: Iterable[Node], owner: dict[str, str]) -> dict[tuple[str, str], str]:
+    """The names of the further outputs (``lstm:state_h``) each edge between boxes carries, when it carries
+    only such outputs: the edge from an LSTM to the Concatenate of its states says ``state_h, state_c``."""
+    named: dict[tuple[str, str], list[str]] = {}
+    plain: set[tuple[str, str]] = set()
+    for n in nodes:
+        for i in n.inputs:
+            e = (owner[node_of(i)], owner[n.name])
+            if e[0] == e[1]:
+                continue
+            out = output_of(i)
+            if out:
+                named.setdefault(e, []).append(out)
+            else:
+                plain.add(e)
+    return {e: ", ".join(dict.fromkeys(names)) for e, names in named.items() if e not in plain}
 
 
 def _edges(nodes: Iterable[Node], owner: dict[str, str],
@@ -194,7 +215,7 @@ def _edges(nodes: Iterable[Node], owner: dict[str, str],
     identity shortcut ends in is not one)."""
     all_short: dict[tuple[str, str], bool] = {}
     for n in nodes:
-        for i in n.inputs:
+        for i in n.sources:
             e = (owner[i], owner[n.name])
             if e[0] != e[1]:
                 all_short[e] = all_short.get(e, True) and (i, n.name) in shortcut_edges
@@ -289,7 +310,7 @@ def _longest_path(graph: Any, source: str, target: str) -> int:
         return 0 if hi == lo else -1
     dist = {source: 0}
     for n in graph.nodes[lo + 1:hi + 1]:
-        d = max((dist[i] for i in n.inputs if i in dist), default=-1)
+        d = max((dist[i] for i in n.sources if i in dist), default=-1)
         if d >= 0:
             dist[n.name] = d + 1
     return dist.get(target, -1)
@@ -307,14 +328,14 @@ def shortcuts(comp: Any) -> dict[str, Shortcut]:
     graph = comp.graph
     readers: dict[str, int] = {n.name: 0 for n in graph.nodes}
     for n in graph.nodes:
-        for i in n.inputs:
+        for i in n.sources:
             readers[i] += 1
     found: dict[str, Shortcut] = {}
     for m in graph.nodes:
         if m.op not in RESIDUAL_MERGES or len(m.inputs) < 2:
             continue
         best: Optional[tuple[int, str, tuple[str, ...]]] = None
-        for j, i in enumerate(m.inputs):
+        for j, i in enumerate(m.sources):
             path: list[str] = []
             cur: Optional[str] = i
             while cur is not None and readers[cur] == 1:  # read by this branch only: walk back
@@ -323,10 +344,10 @@ def shortcuts(comp: Any) -> dict[str, Shortcut]:
                     cur = None
                     break
                 path.append(cur)
-                cur = node.inputs[0]
+                cur = node.sources[0]
             if cur is None or (best is not None and len(path) >= best[0]):
                 continue
-            if any(_longest_path(graph, cur, k) > len(path) for jj, k in enumerate(m.inputs) if jj != j):
+            if any(_longest_path(graph, cur, k) > len(path) for jj, k in enumerate(m.sources) if jj != j):
                 best = (len(path), cur, tuple(reversed(path)))
         if best is not None:
             found[m.name] = Shortcut(m.name, best[1], best[2])
