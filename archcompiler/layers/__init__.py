@@ -29,7 +29,20 @@ KNOWN_AS: dict[str, str] = {
     "Transpose": "Permute (`dims` counted from 1, the batch axis left out)",
     "L2Normalization": "UnitNormalization",
     "Standardization": "Normalization (`mean` and `variance` given, or set by `adapt()`)",
+    "ELU": "Activation with `activation: elu` (alpha 1, the layer's default)",
+    "RMSNormalization": "LayerNormalization with `rms_scaling: true`",
+    "InputLayer": "an entry of `model.inputs` (or an Input entry)",
+    "Lambda": "a layer type from a plugin (docs/plugins.md): a spec never carries code",
 }
+# Keras's short aliases of the same classes: the spec names the class by its full name.
+KNOWN_AS.update({alias: f"{full} (the same class under its full name)" for alias, full in (
+    *((f"{short}{r}D", f"{full}{r}D") for r in (1, 2, 3)
+      for short, full in (("MaxPool", "MaxPooling"), ("AvgPool", "AveragePooling"),
+                          ("GlobalMaxPool", "GlobalMaxPooling"), ("GlobalAvgPool", "GlobalAveragePooling"),
+                          ("Convolution", "Conv"))),
+    *((f"Convolution{r}DTranspose", f"Conv{r}DTranspose") for r in (1, 2, 3)),
+    *((f"SeparableConvolution{r}D", f"SeparableConv{r}D") for r in (1, 2)),
+)})
 
 
 def get(op: str) -> LayerDef | None:
