@@ -25,6 +25,14 @@ REFERENCE = {
     "specs/keras_applications/densenet201.yaml": (20242984, 20013928, 229056, 709),
     "specs/keras_applications/mobilenet.yaml": (4253864, 4231976, 21888, 91),
     "specs/keras_applications/mobilenetv2.yaml": (3538984, 3504872, 34112, 156),
+    "specs/keras_applications/efficientnet.yaml": (5330571, 5288548, 42023, 240),
+    "specs/keras_applications/efficientnetb1.yaml": (7856239, 7794184, 62055, 342),
+    "specs/keras_applications/efficientnetb2.yaml": (9177569, 9109994, 67575, 342),
+    "specs/keras_applications/efficientnetb3.yaml": (12320535, 12233232, 87303, 387),
+    "specs/keras_applications/efficientnetb4.yaml": (19466823, 19341616, 125207, 477),
+    "specs/keras_applications/efficientnetb5.yaml": (30562527, 30389784, 172743, 579),
+    "specs/keras_applications/efficientnetb6.yaml": (43265143, 43040704, 224439, 669),
+    "specs/keras_applications/efficientnetb7.yaml": (66658687, 66347960, 310727, 816),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

@@ -76,6 +76,14 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/densenet201": (20_242_984, 20_013_928, 229_056, 709),
     "keras_applications/mobilenet": (4_253_864, 4_231_976, 21_888, 91),
     "keras_applications/mobilenetv2": (3_538_984, 3_504_872, 34_112, 156),
+    "keras_applications/efficientnet": (5_330_571, 5_288_548, 42_023, 240),
+    "keras_applications/efficientnetb1": (7_856_239, 7_794_184, 62_055, 342),
+    "keras_applications/efficientnetb2": (9_177_569, 9_109_994, 67_575, 342),
+    "keras_applications/efficientnetb3": (12_320_535, 12_233_232, 87_303, 387),
+    "keras_applications/efficientnetb4": (19_466_823, 19_341_616, 125_207, 477),
+    "keras_applications/efficientnetb5": (30_562_527, 30_389_784, 172_743, 579),
+    "keras_applications/efficientnetb6": (43_265_143, 43_040_704, 224_439, 669),
+    "keras_applications/efficientnetb7": (66_658_687, 66_347_960, 310_727, 816),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -106,9 +114,10 @@ def key(path: Path) -> str:
     return path.relative_to(SPECS).with_suffix("").as_posix()
 
 
-#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph); the smallest of their family
-#: (DenseNet-121) stays in the default run.
-SLOW = {"keras_applications/densenet169", "keras_applications/densenet201"}
+#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph, EfficientNet-B1 to B7 at their
+#: 240x240 to 600x600 inputs); the smallest of their family (DenseNet-121, EfficientNet-B0) stays in the default run.
+SLOW = {"keras_applications/densenet169", "keras_applications/densenet201",
+        *(f"keras_applications/efficientnetb{i}" for i in range(1, 8))}
 
 SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in SLOW else [])
                for p in spec_files()]
@@ -175,6 +184,8 @@ def _same(ours: Any, theirs: Any, name: str) -> bool:
                 and all(k in cfg and _close(v, cfg[k]) for k, v in ours["config"].items()))
     if name == "activation" and ours is None:
         ours = "linear"
+    if name == "activation" and ours == "swish":  # one function, which Keras serializes as silu
+        ours = "silu"
     if name == "axis" and isinstance(ours, int) and isinstance(theirs, (list, tuple)) and len(theirs) == 1:
         theirs = theirs[0]
     if name == "axis" and ours is None and theirs in ((), []):  # Normalization keeps "all axes" as no kept axes
