@@ -28,7 +28,7 @@ input size: fc1 then has 512 inputs instead of 25088), ResNet-101 and ResNet-152
 (the smallest keras.applications allows) and the MobileNets at 64x64x3 (global pooling: the weights are the full
 models'). For the DenseNet and MobileNet families, every variant (DenseNet-121/169/201; MobileNet's alpha 0.25 to 1.0
 and a depth multiplier of 2; MobileNetV2's alpha 0.35 to 1.4; EfficientNet-B0 to B7, B0 at 64x64 and 75x67, B1 to B7
-at 32x32) and the models without their top (each pooling) are compared, the ones that add nothing new to the
+at 32x32; EfficientNetV2-B0 at 64x64, B1 to L at 32x32) and the models without their top (each pooling) are compared, the ones that add nothing new to the
 default run marked slow.
 """
 
@@ -767,6 +767,43 @@ def test_efficientnetb0_without_top(pooling: str | None) -> None:
     built = spec("keras_applications/efficientnet.yaml", include_top=False, pooling=pooling,
                  input_shape=[64, 64, 3])
     check_application(f"keras_applications/efficientnet-notop-{pooling}", ref, built)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: EfficientNetV2 B0-B3, S, M, L (efficientnetv2.yaml; the others extend it)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_efficientnetv2b0_at_64x64() -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, input_shape=(64, 64, 3))
+    check_application("keras_applications/efficientnetv2", ref,
+                      spec("keras_applications/efficientnetv2.yaml", input_shape=[64, 64, 3]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["B1", "B2", "B3", "S", "M", "L"])
+def test_efficientnetv2b1_to_l_at_32x32(variant: str) -> None:
+    """32x32 is the smallest input keras.applications allows; S, M and L rescale their inputs to [-1, 1] where the
+    B variants normalize them, and have stage tables of their own."""
+    ref = getattr(keras.applications, f"EfficientNetV2{variant}")(weights=None, input_shape=(32, 32, 3))
+    built = spec(f"keras_applications/efficientnetv2{variant.lower()}.yaml", input_shape=[32, 32, 3])
+    check_application(f"keras_applications/efficientnetv2{variant.lower()}", ref, built)
+
+
+def test_efficientnetv2_without_preprocessing() -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, include_preprocessing=False, input_shape=(64, 64, 3))
+    built = spec("keras_applications/efficientnetv2.yaml", include_preprocessing=False, input_shape=[64, 64, 3])
+    assert type(built.layers[1]).__name__ == "Conv2D"
+    check_application("keras_applications/efficientnetv2-raw", ref, built)
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_efficientnetv2b0_without_top(pooling: str | None) -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, include_top=False, pooling=pooling,
+                                              input_shape=(64, 64, 3))
+    built = spec("keras_applications/efficientnetv2.yaml", include_top=False, pooling=pooling,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/efficientnetv2-notop-{pooling}", ref, built)
 
 
 # ---------------------------------------------------------------------------------------------------------------

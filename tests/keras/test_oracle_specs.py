@@ -84,6 +84,13 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/efficientnetb5": (30_562_527, 30_389_784, 172_743, 579),
     "keras_applications/efficientnetb6": (43_265_143, 43_040_704, 224_439, 669),
     "keras_applications/efficientnetb7": (66_658_687, 66_347_960, 310_727, 816),
+    "keras_applications/efficientnetv2": (7_200_312, 7_139_704, 60_608, 273),
+    "keras_applications/efficientnetv2b1": (8_212_124, 8_141_052, 71_072, 337),
+    "keras_applications/efficientnetv2b2": (10_178_374, 10_096_086, 82_288, 352),
+    "keras_applications/efficientnetv2b3": (14_467_622, 14_358_406, 109_216, 412),
+    "keras_applications/efficientnetv2s": (21_612_360, 21_458_488, 153_872, 516),
+    "keras_applications/efficientnetv2m": (54_431_388, 54_139_356, 292_032, 743),
+    "keras_applications/efficientnetv2l": (119_027_848, 118_515_272, 512_576, 1031),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -114,10 +121,12 @@ def key(path: Path) -> str:
     return path.relative_to(SPECS).with_suffix("").as_posix()
 
 
-#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph, EfficientNet-B1 to B7 at their
-#: 240x240 to 600x600 inputs); the smallest of their family (DenseNet-121, EfficientNet-B0) stays in the default run.
+#: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph, EfficientNet-B1 to B7 and
+#: EfficientNetV2-B1 to L at their 240x240 to 600x600 inputs); the smallest of each family (DenseNet-121,
+#: EfficientNet-B0, EfficientNetV2-B0) stays in the default run.
 SLOW = {"keras_applications/densenet169", "keras_applications/densenet201",
-        *(f"keras_applications/efficientnetb{i}" for i in range(1, 8))}
+        *(f"keras_applications/efficientnetb{i}" for i in range(1, 8)),
+        *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l"))}
 
 SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in SLOW else [])
                for p in spec_files()]
