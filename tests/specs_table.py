@@ -32,6 +32,21 @@ REFERENCE = {
     "specs/keras_applications/xception.yaml": (22910480, 22855952, 54528, 134),
     "specs/keras_applications/nasnet.yaml": (5326716, 5289978, 36738, 771),
     "specs/keras_applications/nasnet_large.yaml": (88949818, 88753150, 196668, 1041),
+    "specs/keras_applications/efficientnet.yaml": (5330571, 5288548, 42023, 240),
+    "specs/keras_applications/efficientnetb1.yaml": (7856239, 7794184, 62055, 342),
+    "specs/keras_applications/efficientnetb2.yaml": (9177569, 9109994, 67575, 342),
+    "specs/keras_applications/efficientnetb3.yaml": (12320535, 12233232, 87303, 387),
+    "specs/keras_applications/efficientnetb4.yaml": (19466823, 19341616, 125207, 477),
+    "specs/keras_applications/efficientnetb5.yaml": (30562527, 30389784, 172743, 579),
+    "specs/keras_applications/efficientnetb6.yaml": (43265143, 43040704, 224439, 669),
+    "specs/keras_applications/efficientnetb7.yaml": (66658687, 66347960, 310727, 816),
+    "specs/keras_applications/efficientnetv2.yaml": (7200312, 7139704, 60608, 273),
+    "specs/keras_applications/efficientnetv2b1.yaml": (8212124, 8141052, 71072, 337),
+    "specs/keras_applications/efficientnetv2b2.yaml": (10178374, 10096086, 82288, 352),
+    "specs/keras_applications/efficientnetv2b3.yaml": (14467622, 14358406, 109216, 412),
+    "specs/keras_applications/efficientnetv2s.yaml": (21612360, 21458488, 153872, 516),
+    "specs/keras_applications/efficientnetv2m.yaml": (54431388, 54139356, 292032, 743),
+    "specs/keras_applications/efficientnetv2l.yaml": (119027848, 118515272, 512576, 1031),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

@@ -30,8 +30,9 @@ models'), InceptionV3 at 75x75x3 and Xception at 71x71x3 (the smallest sizes Ker
 the slow tests); NASNetMobile and NASNetLarge (771 and 1041 layers, 15-30 s to build each side) are slow tests, and
 small members of the same family (Keras's NASNet function with few cells) are the fast ones. For the DenseNet and
 MobileNet families, every variant (DenseNet-121/169/201; MobileNet's alpha 0.25 to 1.0 and a depth multiplier of 2;
-MobileNetV2's alpha 0.35 to 1.4) and the models without their top (each pooling) are compared, the ones that add
-nothing new to the default run marked slow. For the keras.applications families beyond ResNet, ``check_application``
+MobileNetV2's alpha 0.35 to 1.4; EfficientNet-B0 to B7, B0 at 64x64 and 75x67, B1 to B7 at 32x32; EfficientNetV2-B0
+at 64x64, B1 to L at 32x32) and the models without their top (each pooling) are compared, the ones that add nothing
+new to the default run marked slow. For the keras.applications families beyond ResNet, ``check_application``
 also compares the layer names in ``model.layers`` order: most of their layers carry Keras's automatic names
 (``conv2d_17``, ``add_3``), which only agree when the spec creates the same layers in the same order.
 """
@@ -882,6 +883,103 @@ def test_nasnet_mobile_features_with_average_pooling() -> None:
     check_application("keras_applications/nasnet (no top, avg)",
                       *application("NASNetMobile", "keras_applications/nasnet.yaml", input_shape=(75, 99, 3),
                                    include_top=False, pooling="avg"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: EfficientNet B0-B7 (efficientnet.yaml; B1-B7 extend it with their coefficients)
+# ---------------------------------------------------------------------------------------------------------------
+
+def efficientnet_spec(variant: int) -> str:
+    return "keras_applications/efficientnet" + (f"b{variant}" if variant else "")
+
+
+def test_efficientnetb0_at_64x64() -> None:
+    ref = keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3))
+    check_application("keras_applications/efficientnet", ref,
+                      spec("keras_applications/efficientnet.yaml", input_shape=[64, 64, 3]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", range(1, 8))
+def test_efficientnetb1_to_b7_at_32x32(variant: int) -> None:
+    """32x32 is the smallest input keras.applications allows; the widths and depths, hence the parameters and the
+    layers, are the full models' (B1: 342 layers ... B7: 816)."""
+    ref = getattr(keras.applications, f"EfficientNetB{variant}")(weights=None, input_shape=(32, 32, 3))
+    built = spec(f"{efficientnet_spec(variant)}.yaml", input_shape=[32, 32, 3])
+    assert len(built.layers) == len(ref.layers) > 300
+    check_application(efficientnet_spec(variant), ref, built)
+
+
+def test_efficientnet_pads_odd_feature_maps_as_keras_does() -> None:
+    """At 75x67 the stem and the strided blocks (3x3 and 5x5 depthwise kernels) see odd and even sizes: correct_pad
+    pads an odd side by one row or column more at the top or left, and so does the spec."""
+    ref = keras.applications.EfficientNetB0(weights=None, input_shape=(75, 67, 3))
+    built = spec("keras_applications/efficientnet.yaml", input_shape=[75, 67, 3])
+    pads = {layer.name: layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")}
+    assert pads == {layer.name: layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")}
+    assert len({str(p) for p in pads.values()}) >= 4
+    check_application("keras_applications/efficientnet-75x67", ref, built)
+
+
+def test_efficientnet_drop_connect_rates_are_keras_s() -> None:
+    """Each residual block's Dropout has Keras's rate (drop_connect_rate * block / blocks) and its per-sample mask
+    (noise_shape (None, 1, 1, 1)); the classifier's dropout is the variant's (B3: 0.3)."""
+    ref = keras.applications.EfficientNetB3(weights=None, input_shape=(32, 32, 3))
+    built = spec("keras_applications/efficientnetb3.yaml", input_shape=[32, 32, 3])
+
+    def rates(model: keras.Model) -> dict[str, tuple[float, Any]]:
+        return {layer.name: (layer.get_config()["rate"], layer.get_config()["noise_shape"])
+                for layer in model.layers if type(layer).__name__ == "Dropout"}
+
+    assert rates(built) == rates(ref)
+    assert rates(built)["top_dropout"] == (0.3, None) and len(rates(built)) > 15
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_efficientnetb0_without_top(pooling: str | None) -> None:
+    ref = keras.applications.EfficientNetB0(weights=None, include_top=False, pooling=pooling,
+                                            input_shape=(64, 64, 3))
+    built = spec("keras_applications/efficientnet.yaml", include_top=False, pooling=pooling,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/efficientnet-notop-{pooling}", ref, built)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: EfficientNetV2 B0-B3, S, M, L (efficientnetv2.yaml; the others extend it)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_efficientnetv2b0_at_64x64() -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, input_shape=(64, 64, 3))
+    check_application("keras_applications/efficientnetv2", ref,
+                      spec("keras_applications/efficientnetv2.yaml", input_shape=[64, 64, 3]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["B1", "B2", "B3", "S", "M", "L"])
+def test_efficientnetv2b1_to_l_at_32x32(variant: str) -> None:
+    """32x32 is the smallest input keras.applications allows; S, M and L rescale their inputs to [-1, 1] where the
+    B variants normalize them, and have stage tables of their own."""
+    ref = getattr(keras.applications, f"EfficientNetV2{variant}")(weights=None, input_shape=(32, 32, 3))
+    built = spec(f"keras_applications/efficientnetv2{variant.lower()}.yaml", input_shape=[32, 32, 3])
+    check_application(f"keras_applications/efficientnetv2{variant.lower()}", ref, built)
+
+
+def test_efficientnetv2_without_preprocessing() -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, include_preprocessing=False, input_shape=(64, 64, 3))
+    built = spec("keras_applications/efficientnetv2.yaml", include_preprocessing=False, input_shape=[64, 64, 3])
+    assert type(built.layers[1]).__name__ == "Conv2D"
+    check_application("keras_applications/efficientnetv2-raw", ref, built)
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_efficientnetv2b0_without_top(pooling: str | None) -> None:
+    ref = keras.applications.EfficientNetV2B0(weights=None, include_top=False, pooling=pooling,
+                                              input_shape=(64, 64, 3))
+    built = spec("keras_applications/efficientnetv2.yaml", include_top=False, pooling=pooling,
+                 input_shape=[64, 64, 3])
+    check_application(f"keras_applications/efficientnetv2-notop-{pooling}", ref, built)
 
 
 # ---------------------------------------------------------------------------------------------------------------

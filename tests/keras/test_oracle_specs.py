@@ -86,6 +86,21 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/xception": (22_910_480, 22_855_952, 54_528, 134),
     "keras_applications/nasnet": (5_326_716, 5_289_978, 36_738, 771),
     "keras_applications/nasnet_large": (88_949_818, 88_753_150, 196_668, 1041),
+    "keras_applications/efficientnet": (5_330_571, 5_288_548, 42_023, 240),
+    "keras_applications/efficientnetb1": (7_856_239, 7_794_184, 62_055, 342),
+    "keras_applications/efficientnetb2": (9_177_569, 9_109_994, 67_575, 342),
+    "keras_applications/efficientnetb3": (12_320_535, 12_233_232, 87_303, 387),
+    "keras_applications/efficientnetb4": (19_466_823, 19_341_616, 125_207, 477),
+    "keras_applications/efficientnetb5": (30_562_527, 30_389_784, 172_743, 579),
+    "keras_applications/efficientnetb6": (43_265_143, 43_040_704, 224_439, 669),
+    "keras_applications/efficientnetb7": (66_658_687, 66_347_960, 310_727, 816),
+    "keras_applications/efficientnetv2": (7_200_312, 7_139_704, 60_608, 273),
+    "keras_applications/efficientnetv2b1": (8_212_124, 8_141_052, 71_072, 337),
+    "keras_applications/efficientnetv2b2": (10_178_374, 10_096_086, 82_288, 352),
+    "keras_applications/efficientnetv2b3": (14_467_622, 14_358_406, 109_216, 412),
+    "keras_applications/efficientnetv2s": (21_612_360, 21_458_488, 153_872, 516),
+    "keras_applications/efficientnetv2m": (54_431_388, 54_139_356, 292_032, 743),
+    "keras_applications/efficientnetv2l": (119_027_848, 118_515_272, 512_576, 1031),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -121,11 +136,15 @@ def key(path: Path) -> str:
 
 
 #: Specs whose checks take more than about ten seconds, marked slow: those profiled (build + freeze + profile)
-#: and those also built (build alone).
+#: and those also built (build alone): the 600- to 1,000-layer graphs and EfficientNet-B1 to B7 and
+#: EfficientNetV2-B1 to L at their 240x240 to 600x600 inputs. The smallest of each family (DenseNet-121,
+#: EfficientNet-B0, EfficientNetV2-B0) stays in the default run.
+_LARGE = {"keras_applications/densenet169", "keras_applications/densenet201",
+          *(f"keras_applications/efficientnetb{i}" for i in range(1, 8)),
+          *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
-                 "keras_applications/nasnet_large", "keras_applications/densenet169", "keras_applications/densenet201"}
-SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", "keras_applications/densenet169",
-               "keras_applications/densenet201"}
+                 "keras_applications/nasnet_large", *_LARGE}
+SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", *_LARGE}
 
 
 def spec_params(slow: set[str]) -> list[Any]:
@@ -198,6 +217,8 @@ def _same(ours: Any, theirs: Any, name: str) -> bool:
                 and all(k in cfg and _close(v, cfg[k]) for k, v in ours["config"].items()))
     if name == "activation" and ours is None:
         ours = "linear"
+    if name == "activation" and ours == "swish":  # one function, which Keras serializes as silu
+        ours = "silu"
     if name == "axis" and isinstance(ours, int) and isinstance(theirs, (list, tuple)) and len(theirs) == 1:
         theirs = theirs[0]
     if name == "axis" and ours is None and theirs in ((), []):  # Normalization keeps "all axes" as no kept axes
