@@ -205,9 +205,21 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 # building
 # ---------------------------------------------------------------------------------------------------------------
 
+#: The tensor arithmetic of the ``operation`` entries (layers/operations.py), by registry key: what
+#: keras.applications writes as ``x + 3.0`` or ``x * (1.0 / 6.0)``, an operation of the graph and not a layer.
+_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    "AddConstant": lambda x, p: x + p.value,
+    "MultiplyConstant": lambda x, p: x * p.value,
+}
+
+
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
-    on anything yet)."""
+    on anything yet); for an ``operation`` entry, the function that applies its arithmetic to a tensor (Keras
+    names the operation itself)."""
+    if not defn.is_layer:
+        arithmetic = _OPERATIONS[defn.op]
+        return lambda x: arithmetic(x, params)
     return getattr(_keras().layers, defn.keras_name)(**params.to_config(), name=name)
 
 
@@ -215,6 +227,7 @@ def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
 _CALLS: dict[str, Callable[[Any, list[Any]], Any]] = {
     "tensor": lambda layer, xs: layer(xs[0]),
     "list": lambda layer, xs: layer(list(xs)),
+    "operation": lambda apply, xs: apply(xs[0]),
 }
 
 
@@ -255,7 +268,7 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
                 continue
             defn = REGISTRY[node.op]
             layer = make_layer(defn, node.params, node.name)
-            if not node.trainable:
+            if not node.trainable and defn.is_layer:
                 layer.trainable = False
             tensors[node.name] = call_layer(defn, layer, [tensors[i] for i in node.inputs])
         except MemoryError:

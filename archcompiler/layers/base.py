@@ -508,7 +508,11 @@ class LayerDef:
         positional: the argument a scalar shorthand sets (``Activation: relu`` sets ``activation``).
         doc: one paragraph for the generated layer reference.
         call_style: how a backend calls the layer on its inputs (one of ``CALL_STYLES``): ``tensor``, on its one
-            input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges).
+            input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges);
+            ``operation``, no layer at all: tensor arithmetic on the one input (``x + value``), an operation of
+            the Keras graph that ``model.layers`` and archc's layer count leave out (layers/operations.py).
+        arithmetic: for an ``operation`` entry, the tensor expression it stands for (``x + value``); its
+            ``keras_class`` is then the class of the operation Keras records (``Add``), not a layer class.
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
     """
@@ -527,6 +531,12 @@ class LayerDef:
     examples: tuple[str, ...] = field(default=())
     call_style: str = "tensor"
     label: Optional[LabelFn] = None
+    arithmetic: str = ""
+
+    @property
+    def is_layer(self) -> bool:
+        """Whether Keras makes a layer of it (false for tensor arithmetic: ``call_style`` ``operation``)."""
+        return self.call_style != "operation"
 
     @property
     def keras_name(self) -> str:
@@ -540,7 +550,8 @@ class LayerDef:
         meaning = (info.description or "").strip()
         default = "Required." if info.is_required() else f"Default: `{default_text(info.get_default())}`."
         keras = ("archc's own (not passed to Keras)." if name in self.params.archc_keys
-                 else f"Keras: `keras.layers.{self.keras_name}({name}=...)`.")
+                 else f"Keras: `keras.layers.{self.keras_name}({name}=...)`." if self.is_layer
+                 else f"Keras: `{self.arithmetic}`.")
         return " ".join(part for part in (meaning, default, keras) if part)
 
 
@@ -560,7 +571,7 @@ REGISTRY_T = dict[str, "LayerDef"]
 
 
 #: How a layer may be called on its inputs (``LayerDef.call_style``).
-CALL_STYLES = ("tensor", "list")
+CALL_STYLES = ("tensor", "list", "operation")
 
 
 def build_registry(*groups: tuple[LayerDef, ...]) -> dict[str, LayerDef]:

@@ -295,6 +295,8 @@ CASES: dict[str, list[Case]] = {
     ],
     "Permute": [Case({"dims": [2, 1]}, [(4, 5)]), Case({"dims": [3, 1, 2]}, [(4, 5, 6)]), Case({"dims": [1]}, [(3,)])],
     "RepeatVector": [Case({"n": 3}, [(4,)]), Case({"n": 1}, [(7,)])],
+    "AddConstant": [Case({"value": 3.0}, IMG), Case({"value": -0.5}, [(5,)])],
+    "MultiplyConstant": [Case({"value": 1.0 / 6.0}, [(1, 1, 8)]), Case({"value": 2.0}, [(3, 4)])],
 }
 
 PARAMS = [pytest.param(op, case, id=f"{op}-{i}") for op, cases in CASES.items() for i, case in enumerate(cases)]
@@ -399,6 +401,8 @@ UNKNOWN: list[tuple[str, Case]] = [
     ("Permute", Case({"dims": [2, 1]}, [(None, 4)])),
     ("RepeatVector", Case({"n": 2}, [(None,)])),
     ("Identity", Case({}, [(None, 4)])),
+    ("AddConstant", Case({"value": 3.0}, [(None, None, 4)])),
+    ("MultiplyConstant", Case({"value": 0.5}, [(None, 4)])),
 ]
 
 

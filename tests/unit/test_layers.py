@@ -258,6 +258,10 @@ ROWS = [
     row("RepeatVector", {"n": 3}, [(4,)], (3, 4), N0, 1, "vector"),
     row("RepeatVector", {"n": 2}, [(None,)], (2, None), N0, 1, "unknown"),
     row("Identity", {}, [(4, 5)], (4, 5), N0, 0, "plain"),
+    # tensor arithmetic with a constant: one FLOP per element (the profiler's AddV2 and Mul)
+    row("AddConstant", {"value": 3.0}, [(4, 5, 3)], (4, 5, 3), N0, 60, "image"),
+    row("AddConstant", {"value": -1}, [(None, 2)], (None, 2), N0, None, "unknown"),
+    row("MultiplyConstant", {"value": 0.5}, [(1, 1, 8)], (1, 1, 8), N0, 8, "gate"),
     # Normalization: 2N + K (K mean/variance values); mean, variance and count non-trainable unless given.
     row("Normalization", {}, [(4, 5, 3)], (4, 5, 3), (0, 7), 123, "last-axis"),
     row("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), (0, 3), 121, "scalar"),
@@ -308,6 +312,10 @@ def test_every_layer_type_has_rows() -> None:
 
 
 INVALID_PARAMS = [
+    ("AddConstant", {"value": float("inf")}),
+    ("AddConstant", {}),
+    ("MultiplyConstant", {"value": "two"}),
+    ("MultiplyConstant", {"value": float("nan")}),
     ("Conv2D", {"filters": 0, "kernel_size": 3}),
     ("Conv2D", {"filters": 4, "kernel_size": 0}),
     ("Conv2D", {"filters": 4, "kernel_size": [3, 3, 3]}),
