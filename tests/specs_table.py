@@ -25,6 +25,7 @@ REFERENCE = {
     "specs/keras_applications/densenet201.yaml": (20242984, 20013928, 229056, 709),
     "specs/keras_applications/mobilenet.yaml": (4253864, 4231976, 21888, 91),
     "specs/keras_applications/mobilenetv2.yaml": (3538984, 3504872, 34112, 156),
+    "specs/keras_applications/inception_resnet_v2.yaml": (55873736, 55813192, 60544, 782),
     "specs/keras_applications/mobilenetv3.yaml": (2554968, 2542856, 12112, 164),
     "specs/keras_applications/mobilenetv3large.yaml": (5507432, 5483032, 24400, 194),
 }

@@ -220,6 +220,11 @@ def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     if not defn.is_layer:
         arithmetic = _OPERATIONS[defn.op]
         return lambda x: arithmetic(x, params)
+    if defn.keras_module:  # a class of keras.applications' own modules, from the registry (never from a spec)
+        import importlib
+
+        _keras()
+        return getattr(importlib.import_module(defn.keras_module), defn.keras_name)(**params.to_config(), name=name)
     return getattr(_keras().layers, defn.keras_name)(**params.to_config(), name=name)
 
 

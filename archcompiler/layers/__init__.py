@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from . import activations, conv, core, merge, norm, operations, pooling, preprocessing, regularization, reshaping
+from . import activations, applications, conv, core, merge, norm, operations, pooling, preprocessing, regularization, reshaping
 from .base import REGISTRY_T, LayerDef, LayerParams, Shape, ShapeError, build_registry, default_name
 
 REGISTRY: REGISTRY_T = build_registry(
     core.LAYERS, conv.LAYERS, norm.LAYERS, activations.LAYERS, pooling.LAYERS, merge.LAYERS, reshaping.LAYERS,
     preprocessing.LAYERS, regularization.LAYERS, operations.LAYERS,
+    applications.LAYERS,
 )
 
 __all__ = ["REGISTRY", "LayerDef", "LayerParams", "Shape", "ShapeError", "default_name", "get", "known_as"]

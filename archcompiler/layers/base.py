@@ -513,6 +513,8 @@ class LayerDef:
             the Keras graph that ``model.layers`` and archc's layer count leave out (layers/operations.py).
         arithmetic: for an ``operation`` entry, the tensor expression it stands for (``x + value``); its
             ``keras_class`` is then the class of the operation Keras records (``Add``), not a layer class.
+        keras_module: the module that defines ``keras_class`` when it is not ``keras.layers`` (keras.applications'
+            own layers); only the Keras backend imports it.
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
     """
@@ -532,11 +534,17 @@ class LayerDef:
     call_style: str = "tensor"
     label: Optional[LabelFn] = None
     arithmetic: str = ""
+    keras_module: str = ""
 
     @property
     def is_layer(self) -> bool:
         """Whether Keras makes a layer of it (false for tensor arithmetic: ``call_style`` ``operation``)."""
         return self.call_style != "operation"
+
+    @property
+    def keras_path(self) -> str:
+        """The class's full name: ``keras.layers.Conv2D``, or its keras.applications module's."""
+        return f"{self.keras_module or 'keras.layers'}.{self.keras_name}"
 
     @property
     def keras_name(self) -> str:
@@ -550,7 +558,7 @@ class LayerDef:
         meaning = (info.description or "").strip()
         default = "Required." if info.is_required() else f"Default: `{default_text(info.get_default())}`."
         keras = ("archc's own (not passed to Keras)." if name in self.params.archc_keys
-                 else f"Keras: `keras.layers.{self.keras_name}({name}=...)`." if self.is_layer
+                 else f"Keras: `{self.keras_path}({name}=...)`." if self.is_layer
                  else f"Keras: `{self.arithmetic}`.")
         return " ".join(part for part in (meaning, default, keras) if part)
 

@@ -858,3 +858,45 @@ def test_mobilenetv3_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None
     assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
     y = np.load(tmp_path / "y.npy")
     assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: InceptionResNetV2 (keras.applications' own CustomScaleLayer)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_inception_resnet_v2_at_75x75() -> None:
+    """75x75 is the smallest input keras.applications allows."""
+    ref = keras.applications.InceptionResNetV2(weights=None, input_shape=(75, 75, 3))
+    built = spec("keras_applications/inception_resnet_v2.yaml", input_shape=[75, 75, 3])
+    assert sum(type(layer).__name__ == "CustomScaleLayer" for layer in built.layers) == 40
+    check_application("keras_applications/inception_resnet_v2", ref, built)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooling", ["avg", "max", None])
+def test_inception_resnet_v2_without_top(pooling: str | None) -> None:
+    ref = keras.applications.InceptionResNetV2(weights=None, include_top=False, pooling=pooling,
+                                               input_shape=(75, 75, 3))
+    built = spec("keras_applications/inception_resnet_v2.yaml", include_top=False, pooling=pooling,
+                 input_shape=[75, 75, 3])
+    check_application(f"keras_applications/inception_resnet_v2-notop-{pooling}", ref, built)
+
+
+@pytest.mark.slow
+def test_inception_resnet_v2_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """CustomScaleLayer is keras.applications' class: a new process without archc loads the saved model."""
+    import subprocess
+    import sys
+
+    built = spec("keras_applications/inception_resnet_v2.yaml", input_shape=[75, 75, 3], classes=10)
+    randomize(built)
+    built.save(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 75, 75, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=600,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
+    y = np.load(tmp_path / "y.npy")
+    assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL

@@ -296,6 +296,7 @@ CASES: dict[str, list[Case]] = {
     "Permute": [Case({"dims": [2, 1]}, [(4, 5)]), Case({"dims": [3, 1, 2]}, [(4, 5, 6)]), Case({"dims": [1]}, [(3,)])],
     "RepeatVector": [Case({"n": 3}, [(4,)]), Case({"n": 1}, [(7,)])],
     "AddConstant": [Case({"value": 3.0}, IMG), Case({"value": -0.5}, [(5,)])],
+    "CustomScaleLayer": [Case({"scale": 0.17}, [(5, 5, 8), (5, 5, 8)]), Case({"scale": 1.0}, [(3, 4), (3, 4)])],
     "MultiplyConstant": [Case({"value": 1.0 / 6.0}, [(1, 1, 8)]), Case({"value": 2.0}, [(3, 4)])],
 }
 
@@ -403,6 +404,7 @@ UNKNOWN: list[tuple[str, Case]] = [
     ("Identity", Case({}, [(None, 4)])),
     ("AddConstant", Case({"value": 3.0}, [(None, None, 4)])),
     ("MultiplyConstant", Case({"value": 0.5}, [(None, 4)])),
+    ("CustomScaleLayer", Case({"scale": 0.1}, [(None, None, 4), (None, None, 4)])),
 ]
 
 

@@ -76,6 +76,7 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/densenet201": (20_242_984, 20_013_928, 229_056, 709),
     "keras_applications/mobilenet": (4_253_864, 4_231_976, 21_888, 91),
     "keras_applications/mobilenetv2": (3_538_984, 3_504_872, 34_112, 156),
+    "keras_applications/inception_resnet_v2": (55_873_736, 55_813_192, 60_544, 782),
     "keras_applications/mobilenetv3": (2_554_968, 2_542_856, 12_112, 164),
     "keras_applications/mobilenetv3large": (5_507_432, 5_483_032, 24_400, 194),
 }
@@ -110,7 +111,7 @@ def key(path: Path) -> str:
 
 #: Specs whose build or profile takes well over 10 s (a 600- or 700-layer graph); the smallest of their family
 #: (DenseNet-121) stays in the default run.
-SLOW = {"keras_applications/densenet169", "keras_applications/densenet201"}
+SLOW = {"keras_applications/densenet169", "keras_applications/densenet201", "keras_applications/inception_resnet_v2"}
 
 SPEC_PARAMS = [pytest.param(p, id=p.relative_to(SPECS).as_posix(), marks=[pytest.mark.slow] if key(p) in SLOW else [])
                for p in spec_files()]

@@ -262,6 +262,9 @@ ROWS = [
     row("AddConstant", {"value": 3.0}, [(4, 5, 3)], (4, 5, 3), N0, 60, "image"),
     row("AddConstant", {"value": -1}, [(None, 2)], (None, 2), N0, None, "unknown"),
     row("MultiplyConstant", {"value": 0.5}, [(1, 1, 8)], (1, 1, 8), N0, 8, "gate"),
+    # keras.applications' InceptionResNetV2 residual: a multiplication and an addition per element
+    row("CustomScaleLayer", {"scale": 0.17}, [(4, 4, 8), (4, 4, 8)], (4, 4, 8), N0, 256, "block35"),
+    row("CustomScaleLayer", {"scale": 1.0}, [(None, 8), (3, 8)], (3, 8), N0, 48, "unknown"),
     # Normalization: 2N + K (K mean/variance values); mean, variance and count non-trainable unless given.
     row("Normalization", {}, [(4, 5, 3)], (4, 5, 3), (0, 7), 123, "last-axis"),
     row("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), (0, 3), 121, "scalar"),
@@ -313,6 +316,7 @@ def test_every_layer_type_has_rows() -> None:
 
 INVALID_PARAMS = [
     ("AddConstant", {"value": float("inf")}),
+    ("CustomScaleLayer", {}),
     ("AddConstant", {}),
     ("MultiplyConstant", {"value": "two"}),
     ("MultiplyConstant", {"value": float("nan")}),
