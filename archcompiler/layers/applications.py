@@ -7,6 +7,8 @@ Keras backend imports, when it builds a model. The class comes from the registry
 * ``CustomScaleLayer`` (``keras.src.applications.inception_resnet_v2``): ``inputs[0] + inputs[1] * scale``, the
   scaled residual of InceptionResNetV2's blocks. No weights; TensorFlow's profiler counts the multiplication and
   the addition, one FLOP per element each.
+* ``LayerScale`` (``keras.src.applications.convnext``): ``x * gamma``, one trainable factor per channel (gamma,
+  ``projection_dim`` weights, all ``init_values`` at first), ConvNeXt's layer scale; one FLOP per element.
 """
 
 from __future__ import annotations
@@ -55,4 +57,30 @@ CUSTOM_SCALE_LAYER = LayerDef(
     label=lambda p: f"× {number_text(p.scale)}",
 )
 
-LAYERS = (CUSTOM_SCALE_LAYER,)
+class LayerScaleParams(LayerParams):
+    """Arguments of keras.applications' ``LayerScale`` (ConvNeXt)."""
+
+    init_values: Annotated[float, AfterValidator(_finite)] = Field(
+        description="The value every factor starts at (ConvNeXt: 1e-6).")
+    projection_dim: Annotated[int, Field(ge=1, strict=True)] = Field(
+        description="The number of factors: the channels (last axis) of the input.")
+
+
+def _layer_scale_shape(p: LayerScaleParams, ins: list[Shape]) -> Shape:
+    x = ins[0]
+    if not x or (x[-1] is not None and x[-1] != p.projection_dim):
+        raise ShapeError(f"LayerScale expects an input whose last axis has projection_dim={p.projection_dim} "
+                         f"channels. Received: input_shape={x}")
+    return x
+
+
+LAYER_SCALE = LayerDef(
+    op="LayerScale", params=LayerScaleParams, infer=_layer_scale_shape,
+    count_params=lambda p, ins, out: (p.projection_dim, 0), count_flops=lambda p, ins, out: numel(out),
+    family="norm", keras_module="keras.src.applications.convnext",
+    doc="keras.applications' ConvNeXt layer scale: multiplies each channel by a trainable factor (`projection_dim` "
+        "of them, starting at `init_values`).",
+    label=lambda p: f"γ={number_text(p.init_values)}",
+)
+
+LAYERS = (CUSTOM_SCALE_LAYER, LAYER_SCALE)

@@ -900,3 +900,44 @@ def test_inception_resnet_v2_keras_file_loads_in_a_fresh_process(tmp_path: Path)
     assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
     y = np.load(tmp_path / "y.npy")
     assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+
+
+LAYER_SCALE_SPEC = """
+archspec: 1
+name: scaled
+model:
+  inputs:
+    image: {shape: [8, 8, 3]}
+  layers:
+    - Conv2D: {filters: 6, kernel_size: 3, padding: same, name: conv}
+    - LayerNormalization: {epsilon: 1.0e-6, name: norm}
+    - LayerScale: {init_values: 0.5, projection_dim: 6, name: scale}
+"""
+
+
+def test_layer_scale_is_convnexts_class_with_its_weights(tmp_path: Path) -> None:
+    """LayerScale is keras.applications' ConvNeXt class: the same gamma (trainable, init_values), the same output
+    on copied weights, and a .keras file a new process without archc loads."""
+    import subprocess
+    import sys
+
+    from keras.src.applications.convnext import LayerScale
+    from archcompiler.pipeline import compile_text
+
+    built = compile_text(LAYER_SCALE_SPEC, "scaled.yaml").to_keras(compile=False)
+    assert type(built.get_layer("scale")) is LayerScale
+    assert [np.asarray(w).tolist() for w in built.get_layer("scale").weights] == [[0.5] * 6]
+    inp = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(6, 3, padding="same", name="conv")(inp)
+    x = layers.LayerNormalization(epsilon=1e-6, name="norm")(x)
+    ref = keras.Model(inp, LayerScale(0.5, 6, name="scale")(x))
+    check("layer_scale", ref, built, copy_by_name)
+    assert kerasutil.split_params(built) == kerasutil.split_params(ref) == (6 * 27 + 6 + 12 + 6, 0)
+    built.save(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 8, 8, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert float(np.max(np.abs(np.load(tmp_path / "y.npy") - np.asarray(built(x, training=False))))) <= ATOL

@@ -297,6 +297,8 @@ CASES: dict[str, list[Case]] = {
     "RepeatVector": [Case({"n": 3}, [(4,)]), Case({"n": 1}, [(7,)])],
     "AddConstant": [Case({"value": 3.0}, IMG), Case({"value": -0.5}, [(5,)])],
     "CustomScaleLayer": [Case({"scale": 0.17}, [(5, 5, 8), (5, 5, 8)]), Case({"scale": 1.0}, [(3, 4), (3, 4)])],
+    "LayerScale": [Case({"init_values": 1e-6, "projection_dim": 8}, [(4, 4, 8)]),
+                   Case({"init_values": 0.5, "projection_dim": 3}, [(5, 3)])],
     "MultiplyConstant": [Case({"value": 1.0 / 6.0}, [(1, 1, 8)]), Case({"value": 2.0}, [(3, 4)])],
 }
 
@@ -405,6 +407,7 @@ UNKNOWN: list[tuple[str, Case]] = [
     ("AddConstant", Case({"value": 3.0}, [(None, None, 4)])),
     ("MultiplyConstant", Case({"value": 0.5}, [(None, 4)])),
     ("CustomScaleLayer", Case({"scale": 0.1}, [(None, None, 4), (None, None, 4)])),
+    ("LayerScale", Case({"init_values": 1e-6, "projection_dim": 4}, [(None, None, 4)])),
 ]
 
 

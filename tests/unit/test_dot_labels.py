@@ -40,6 +40,7 @@ SAMPLES: dict[str, list[tuple[dict[str, Any], str]]] = {
     "Identity": [({}, "")],
     "AddConstant": [({"value": 3.0}, "+ 3"), ({"value": -0.5}, "+ -0.5")],
     "CustomScaleLayer": [({"scale": 0.17}, "× 0.17")],
+    "LayerScale": [({"init_values": 1e-6, "projection_dim": 96}, "γ=1e-06")],
     "MultiplyConstant": [({"value": 1.0 / 6.0}, "× 0.166667")],
     "Rescaling": [({"scale": 1 / 255}, "×0.00392157"), ({"scale": 1 / 127.5, "offset": -1}, "×0.00784314 -1"),
                   ({"scale": [2, 4, 8], "offset": [-1, 0, 1]}, "×[2, 4, 8] +[-1, 0, 1]"),
