@@ -169,7 +169,7 @@ def validate_one(path: str, overrides: dict[str, Any], explicit: bool = True, sp
     except CompileError as e:
         return _failed(path, e, strict, text)
     t = comp.stats.total
-    return FileResult(path, "ok", kind="model", layers=len(comp.graph.nodes), params=t.total, flops=t.flops)
+    return FileResult(path, "ok", kind="model", layers=comp.layer_count, params=t.total, flops=t.flops)
 
 
 def _validate_chunk(tasks: list[tuple]) -> list[FileResult]:

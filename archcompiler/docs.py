@@ -93,7 +93,9 @@ def layer_reference() -> str:
         lo, hi = d.arity
         arity = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
         out += [f"### {op}", "", d.doc, "",
-                f"Family: {d.family}. Inputs: {arity}. Keras class: `keras.layers.{d.keras_name}`."
+                f"Family: {d.family}. Inputs: {arity}. "
+                + (f"Keras class: `{d.keras_full_name}`." if d.is_layer
+                   else f"Keras: the tensor arithmetic `{d.arithmetic}` (an operation, not a layer).")
                 + (f" Shorthand: `{op}: <{d.positional}>`." if d.positional else ""), ""]
         fields = d.params.model_fields
         if fields:

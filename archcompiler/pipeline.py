@@ -20,6 +20,7 @@ from .expand import expand_partial
 from .expect import check_expectations
 from .infer import infer_partial
 from .ir import Graph, TensorType, dump
+from .layers import REGISTRY
 from .load import ResolvedSpec, resolve_file, resolve_text
 from .expressions import work_budget
 from .source import SourceFile, Span
@@ -65,6 +66,12 @@ class Compilation:
     def training(self) -> Any:
         """The spec's ``training:`` section (a :class:`~archcompiler.training.Training`), or None."""
         return self.spec.training
+
+    @property
+    def layer_count(self) -> int:
+        """The number of Keras layers, as ``len(model.layers)`` counts them (inputs included): every node but the
+        tensor arithmetic (``AddConstant``, ``MultiplyConstant``), which Keras keeps as operations, not layers."""
+        return sum(1 for n in self.graph.nodes if REGISTRY[n.op].is_layer)
 
     def span_of(self, path: tuple) -> Span | None:
         """Where the entry at ``path`` (keys and indexes from the top of the spec file, e.g.

@@ -94,7 +94,7 @@ def _layer_schema(op: str, defs: dict) -> dict:
     if defn.positional:
         value = {k: v for k, v in props[defn.positional].items() if k not in _ANNOTATIONS}
         alternatives.append({**value, "description": f"Shorthand for `{op}: {{{defn.positional}: value}}`."})
-    doc = f"{defn.doc} Keras: `{defn.keras_path or 'keras.layers.' + defn.keras_name}`."
+    doc = f"{defn.doc} Keras: `{defn.keras_full_name if defn.is_layer else defn.arithmetic}`."
     if defn.positional:
         doc += f" Shorthand: `{op}: <{defn.positional}>`."
     return {"title": op, "description": doc, "anyOf": alternatives}

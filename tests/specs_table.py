@@ -47,6 +47,9 @@ REFERENCE = {
     "specs/keras_applications/efficientnetv2s.yaml": (21612360, 21458488, 153872, 516),
     "specs/keras_applications/efficientnetv2m.yaml": (54431388, 54139356, 292032, 743),
     "specs/keras_applications/efficientnetv2l.yaml": (119027848, 118515272, 512576, 1031),
+    "specs/keras_applications/inception_resnet_v2.yaml": (55873736, 55813192, 60544, 782),
+    "specs/keras_applications/mobilenetv3.yaml": (2554968, 2542856, 12112, 164),
+    "specs/keras_applications/mobilenetv3large.yaml": (5507432, 5483032, 24400, 194),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).
@@ -71,4 +74,11 @@ VARIANTS = [
     ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 0.75}, (2663064, 2636424, 26640, 156)),
     ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 1.3}, (5431048, 5386792, 44256, 156)),
     ("specs/keras_applications/mobilenetv2.yaml", {"alpha": 1.4}, (6156712, 6108776, 47936, 156)),
+    ("specs/keras_applications/mobilenetv3.yaml", {"alpha": 0.75}, (2051552, 2041872, 9680, 164)),
+    ("specs/keras_applications/mobilenetv3.yaml", {"minimalistic": True}, (2056848, 2044736, 12112, 110)),
+    ("specs/keras_applications/mobilenetv3.yaml", {"alpha": 1.5}, (4950432, 4931888, 18544, 164)),
+    ("specs/keras_applications/mobilenetv3large.yaml", {"alpha": 0.75}, (4012616, 3993528, 19088, 194)),
+    ("specs/keras_applications/mobilenetv3large.yaml", {"minimalistic": True}, (3948688, 3924288, 24400, 146)),
+    ("specs/keras_applications/mobilenetv3large.yaml",
+     {"alpha": 1.25, "include_preprocessing": False, "dropout_rate": 0.0}, (8286760, 8255784, 30976, 191)),
 ]

@@ -206,11 +206,24 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 # building
 # ---------------------------------------------------------------------------------------------------------------
 
+#: The tensor arithmetic of the ``operation`` entries (layers/operations.py), by registry key: what
+#: keras.applications writes as ``x + 3.0`` or ``x * (1.0 / 6.0)``, an operation of the graph and not a layer.
+_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    "AddConstant": lambda x, p: x + p.value,
+    "MultiplyConstant": lambda x, p: x * p.value,
+}
+
+
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
     on anything yet). A wrapper's inner layer (Bidirectional's ``layer``) is made first, the same way, named by
-    its type's default stem."""
+    its type's default stem. For an ``operation`` entry, the function that applies its arithmetic to a tensor
+    (Keras names the operation itself)."""
     from ..layers.wrappers import Wrapped, inner_name
+
+    if not defn.is_layer:
+        arithmetic = _OPERATIONS[defn.op]
+        return lambda x: arithmetic(x, params)
 
     config = params.to_config()
     for key in config:
@@ -222,12 +235,16 @@ def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
 
 def keras_class(defn: LayerDef) -> Any:
     """The Keras class of registry entry ``defn``: ``keras.layers.<keras_name>``, or for a plugin's type the class
-    its ``keras_path`` names (``package.module:Class``), its module imported now. The path comes from the
-    installed package's registration (layers/plugins.py), never from a spec."""
+    its ``keras_path`` names (``package.module:Class``), its module imported now, or a keras.applications class
+    (``keras_module``). The path comes from the registry or the installed package's registration
+    (layers/plugins.py), never from a spec."""
     keras = _keras()
+    import importlib
+
+    if defn.keras_module:  # a class of keras.applications' own modules, from the registry (never from a spec)
+        return getattr(importlib.import_module(defn.keras_module), defn.keras_name)
     if not defn.keras_path:
         return getattr(keras.layers, defn.keras_name)
-    import importlib
 
     module, _, attr = defn.keras_path.partition(":")
     try:
@@ -248,6 +265,7 @@ _CALLS: dict[str, Callable[[Any, list[Any], Sequence[str], dict], Any]] = {
     "list": lambda layer, xs, names, opts: layer(list(xs), **opts),
     "named": lambda layer, xs, names, opts: layer(**dict(zip(names, xs)), **opts),
     "sequence": lambda layer, xs, names, opts: layer(xs[0], initial_state=list(xs[1:]) or None, **opts),
+    "operation": lambda apply, xs, names, opts: apply(xs[0]),
 }
 
 
@@ -297,7 +315,7 @@ def build_model(comp: Compilation, compile: bool | None = None) -> keras.Model:
                 continue
             defn = REGISTRY[node.op]
             layer = make_layer(defn, node.params, node.name)
-            if not node.trainable:
+            if not node.trainable and defn.is_layer:
                 layer.trainable = False
             outs = call_layer(defn, layer, [tensors[i] for i in node.inputs], node.input_names, node.params)
             tensors.update(zip(node.tensors, outs))

@@ -95,7 +95,7 @@ def summary_data(comp: Any) -> dict:
         "non_trainable_params": t.non_trainable,
         "flops": t.flops,
         "macs": t.macs,
-        "num_layers": len(graph.nodes),
+        "num_layers": comp.layer_count,
         "inputs": [{"name": i, "shape": list(types[i].shape), "dtype": types[i].dtype} for i in graph.inputs],
         "outputs": [{"name": o, "shape": list(types[o].shape)} for o in graph.outputs],
         "overrides": {k: v for k, v in comp.overrides},
@@ -130,7 +130,7 @@ def _footer(comp: Any) -> list[str]:
         f"Non-trainable params: {t.non_trainable:,} ({_bytes(t.non_trainable)})",
         f"FLOPs: {t.flops:,} ({human(t.flops)})" if t.flops is not None else "FLOPs: unknown (a dimension is None)",
         f"MACs: {t.macs:,} ({human(t.macs)})" if t.macs is not None else "MACs: unknown",
-        f"Layers: {len(comp.graph.nodes)} ({len(comp.graph.blocks)} block instances)",
+        f"Layers: {comp.layer_count} ({len(comp.graph.blocks)} block instances)",
     ]
 
 

@@ -520,7 +520,9 @@ class LayerDef:
             input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges); ``named``,
             by the names of its inputs (``layer(query=q, value=v)``); ``sequence``, a recurrent layer on its first
             input with the others as its initial state (``layer(x, initial_state=[h, c])``). The parameters'
-            ``call_options()`` are passed with them.
+            ``call_options()`` are passed with them; ``operation``, no layer at all: tensor arithmetic on the one
+            input (``x + value``), an operation of the Keras graph that ``model.layers`` and archc's layer count
+            leave out (layers/operations.py).
         input_names: the names of the layer's inputs, in the order Keras takes them (``query``, ``value``, ``key``);
             an entry may then give its inputs by name (``inputs: {query: q, value: v}``). The first ``arity[0]``
             are required. Empty for layers whose inputs are only positional.
@@ -531,6 +533,10 @@ class LayerDef:
             None: the first input's.
         wraps: for a wrapper (Bidirectional, TimeDistributed), whose ``layer`` argument is another layer entry:
             a check of the inner layer's type, ``(op, definition) -> problem or None``; None for other layers.
+        arithmetic: for an ``operation`` entry, the tensor expression it stands for (``x + value``); its
+            ``keras_class`` is then the class of the operation Keras records (``Add``), not a layer class.
+        keras_module: the module that defines ``keras_class`` when it is not ``keras.layers`` (keras.applications'
+            own layers); only the Keras backend imports it.
         label: what the layer's box in a diagram says after its type, from its parameters (``3×3/2, 64``,
             ``relu``; ``""`` when nothing helps). Every layer type sets it (a test checks).
         keras_path: for a Keras class outside ``keras.layers`` (a plugin's, see layers/plugins.py), where it is:
@@ -552,6 +558,8 @@ class LayerDef:
     call_style: str = "tensor"
     label: Optional[LabelFn] = None
     keras_path: str = ""
+    arithmetic: str = ""
+    keras_module: str = ""
     input_names: tuple[str, ...] = ()
     outputs: Optional[Callable[[Any], tuple[str, ...]]] = None
     dtype: Optional[str] = None
@@ -575,6 +583,19 @@ class LayerDef:
         return names if len(names) > 1 else ()
 
     @property
+    def is_layer(self) -> bool:
+        """Whether Keras makes a layer of it (false for tensor arithmetic: ``call_style`` ``operation``)."""
+        return self.call_style != "operation"
+
+    @property
+    def keras_full_name(self) -> str:
+        """The class's full name: ``keras.layers.Conv2D``, its keras.applications module's, or a plugin's
+        ``package.module:Class``."""
+        if self.keras_path:
+            return self.keras_path
+        return f"{self.keras_module or 'keras.layers'}.{self.keras_name}"
+
+    @property
     def keras_name(self) -> str:
         """The name of the Keras class to instantiate (in ``keras.layers``, or the class of ``keras_path``)."""
         if self.keras_path:
@@ -588,7 +609,8 @@ class LayerDef:
         meaning = (info.description or "").strip()
         default = "Required." if info.is_required() else f"Default: `{default_text(info.get_default())}`."
         keras = ("archc's own (not passed to Keras)." if name in self.params.archc_keys
-                 else f"Keras: `{self.keras_path or 'keras.layers.' + self.keras_name}({name}=...)`.")
+                 else f"Keras: `{self.keras_full_name}({name}=...)`." if self.is_layer
+                 else f"Keras: `{self.arithmetic}`.")
         return " ".join(part for part in (meaning, default, keras) if part)
 
 
@@ -640,7 +662,7 @@ REGISTRY_T = LayerRegistry
 
 
 #: How a layer may be called on its inputs (``LayerDef.call_style``).
-CALL_STYLES = ("tensor", "list", "named", "sequence")
+CALL_STYLES = ("tensor", "list", "named", "sequence", "operation")
 
 
 def build_registry(*groups: tuple[LayerDef, ...]) -> LayerRegistry:

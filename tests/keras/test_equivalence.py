@@ -40,6 +40,7 @@ also compares the layer names in ``model.layers`` order: most of their layers ca
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -1036,3 +1037,181 @@ def test_load_weights_by_name_rejects_unknown_sources(tmp_path: Path) -> None:
         load_weights_by_name(small(), tmp_path / "w.npz")
     with pytest.raises(TypeError):
         load_weights_by_name(small(), 42)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: MobileNetV3 (Small: the family spec; Large: a variant extending it)
+# ---------------------------------------------------------------------------------------------------------------
+
+V3 = {"Small": "keras_applications/mobilenetv3.yaml", "Large": "keras_applications/mobilenetv3large.yaml"}
+
+
+def same_arithmetic(ref: keras.Model, built: keras.Model) -> None:
+    """The hard sigmoids' tensor arithmetic is there as in Keras: operations that are not layers, in the same order
+    of kinds (Add, Multiply), with no weights."""
+    def arithmetic(model: keras.Model) -> list[str]:
+        return [type(op).__name__ for op in model.operations if not isinstance(op, keras.layers.Layer)]
+    assert arithmetic(built) == arithmetic(ref)
+
+
+@pytest.mark.parametrize("size, options", [
+    ("Small", {}), ("Large", {}),
+    pytest.param("Small", {"alpha": 0.75}, marks=pytest.mark.slow),
+    pytest.param("Large", {"alpha": 0.75}, marks=pytest.mark.slow),
+    ("Small", {"minimalistic": True}),
+    pytest.param("Large", {"minimalistic": True}, marks=pytest.mark.slow),
+    ("Large", {"alpha": 1.25, "include_preprocessing": False, "dropout_rate": 0.0, "classes": 10,
+               "classifier_activation": "linear"}),
+])
+def test_mobilenetv3(size: str, options: dict) -> None:
+    ref = getattr(keras.applications, f"MobileNetV3{size}")(weights=None, input_shape=(64, 64, 3), **options)
+    built = spec(V3[size], input_shape=[64, 64, 3], **options)
+    same_arithmetic(ref, built)
+    check_application(f"keras_applications/mobilenetv3-{size}-{options}", ref, built)
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max", pytest.param(None, marks=pytest.mark.slow)])
+def test_mobilenetv3_without_top(pooling: str | None) -> None:
+    ref = keras.applications.MobileNetV3Small(weights=None, include_top=False, pooling=pooling, input_shape=(64, 64, 3))
+    built = spec(V3["Small"], include_top=False, pooling=pooling, input_shape=[64, 64, 3])
+    check_application(f"keras_applications/mobilenetv3-notop-{pooling}", ref, built)
+
+
+def test_mobilenetv3_pads_odd_feature_maps_as_keras_does() -> None:
+    """At 75x67 the strided blocks see odd and even sizes, with 3x3 and 5x5 kernels: the spec's correct_pad gives
+    Keras's padding for each."""
+    ref = keras.applications.MobileNetV3Large(weights=None, input_shape=(75, 67, 3))
+    built = spec(V3["Large"], input_shape=[75, 67, 3])
+    pads = {layer.name: layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")}
+    assert pads == {layer.name: layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")}
+    assert len({str(p) for p in pads.values()}) >= 3
+    check_application("keras_applications/mobilenetv3-75x67", ref, built)
+
+
+def test_mobilenetv3_with_unknown_rows_and_columns() -> None:
+    ref = keras.applications.MobileNetV3Small(weights=None, include_top=False, pooling="avg",
+                                              input_shape=(None, None, 3))
+    built = spec(V3["Small"], include_top=False, pooling="avg", input_shape=[None, None, 3])
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
+    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
+    randomize(ref)
+    copy_by_name(ref, built)
+    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
+    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
+    assert ya.shape == yb.shape == (2, 576) and float(np.std(ya)) > 0
+    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+
+
+LOAD_AND_PREDICT = """
+import sys
+import numpy as np
+import keras
+model = keras.models.load_model(sys.argv[1])
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], np.asarray(model(x, training=False)))
+print(len(model.layers), model.count_params())
+"""
+
+
+def test_mobilenetv3_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """The saved model holds the hard sigmoid's arithmetic as Keras's own operations: a new Python process with
+    no archc imported loads it and predicts what the built model predicts."""
+    import subprocess
+    import sys
+
+    built = spec(V3["Small"], input_shape=[64, 64, 3])
+    randomize(built)
+    built.save(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 64, 64, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
+    y = np.load(tmp_path / "y.npy")
+    assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: InceptionResNetV2 (keras.applications' own CustomScaleLayer)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_inception_resnet_v2_at_75x75() -> None:
+    """75x75 is the smallest input keras.applications allows."""
+    ref = keras.applications.InceptionResNetV2(weights=None, input_shape=(75, 75, 3))
+    built = spec("keras_applications/inception_resnet_v2.yaml", input_shape=[75, 75, 3])
+    assert sum(type(layer).__name__ == "CustomScaleLayer" for layer in built.layers) == 40
+    check_application("keras_applications/inception_resnet_v2", ref, built)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooling", ["avg", "max", None])
+def test_inception_resnet_v2_without_top(pooling: str | None) -> None:
+    ref = keras.applications.InceptionResNetV2(weights=None, include_top=False, pooling=pooling,
+                                               input_shape=(75, 75, 3))
+    built = spec("keras_applications/inception_resnet_v2.yaml", include_top=False, pooling=pooling,
+                 input_shape=[75, 75, 3])
+    check_application(f"keras_applications/inception_resnet_v2-notop-{pooling}", ref, built)
+
+
+@pytest.mark.slow
+def test_inception_resnet_v2_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """CustomScaleLayer is keras.applications' class: a new process without archc loads the saved model."""
+    import subprocess
+    import sys
+
+    built = spec("keras_applications/inception_resnet_v2.yaml", input_shape=[75, 75, 3], classes=10)
+    randomize(built)
+    built.save(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 75, 75, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=600,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
+    y = np.load(tmp_path / "y.npy")
+    assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+
+
+LAYER_SCALE_SPEC = """
+archspec: 1
+name: scaled
+model:
+  inputs:
+    image: {shape: [8, 8, 3]}
+  layers:
+    - Conv2D: {filters: 6, kernel_size: 3, padding: same, name: conv}
+    - LayerNormalization: {epsilon: 1.0e-6, name: norm}
+    - LayerScale: {init_values: 0.5, projection_dim: 6, name: scale}
+"""
+
+
+def test_layer_scale_is_convnexts_class_with_its_weights(tmp_path: Path) -> None:
+    """LayerScale is keras.applications' ConvNeXt class: the same gamma (trainable, init_values), the same output
+    on copied weights, and a .keras file a new process without archc loads."""
+    import subprocess
+    import sys
+
+    from keras.src.applications.convnext import LayerScale
+    from archcompiler.pipeline import compile_text
+
+    built = compile_text(LAYER_SCALE_SPEC, "scaled.yaml").to_keras(compile=False)
+    assert type(built.get_layer("scale")) is LayerScale
+    assert [np.asarray(w).tolist() for w in built.get_layer("scale").weights] == [[0.5] * 6]
+    inp = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(6, 3, padding="same", name="conv")(inp)
+    x = layers.LayerNormalization(epsilon=1e-6, name="norm")(x)
+    ref = keras.Model(inp, LayerScale(0.5, 6, name="scale")(x))
+    check("layer_scale", ref, built, copy_by_name)
+    assert kerasutil.split_params(built) == kerasutil.split_params(ref) == (6 * 27 + 6 + 12 + 6, 0)
+    built.save(tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(2, 8, 8, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert float(np.max(np.abs(np.load(tmp_path / "y.npy") - np.asarray(built(x, training=False))))) <= ATOL

@@ -370,6 +370,11 @@ CASES: dict[str, list[Case]] = {
         Case({"score_mode": "concat"}, [(3, 2), (4, 5), (4, 2)]),
         Case({"use_causal_mask": True}, [(5, 4), (5, 4)]),
     ],
+    "AddConstant": [Case({"value": 3.0}, IMG), Case({"value": -0.5}, [(5,)])],
+    "CustomScaleLayer": [Case({"scale": 0.17}, [(5, 5, 8), (5, 5, 8)]), Case({"scale": 1.0}, [(3, 4), (3, 4)])],
+    "LayerScale": [Case({"init_values": 1e-6, "projection_dim": 8}, [(4, 4, 8)]),
+                   Case({"init_values": 0.5, "projection_dim": 3}, [(5, 3)])],
+    "MultiplyConstant": [Case({"value": 1.0 / 6.0}, [(1, 1, 8)]), Case({"value": 2.0}, [(3, 4)])],
 }
 
 PARAMS = [pytest.param(op, case, id=f"{op}-{i}") for op, cases in CASES.items() for i, case in enumerate(cases)]
@@ -493,6 +498,10 @@ UNKNOWN: list[tuple[str, Case]] = [
     ("MultiHeadAttention", Case({"num_heads": 2, "key_dim": 2, "return_attention_scores": True},
                                 [(None, 3), (None, 3)])),
     ("Attention", Case({"return_attention_scores": True}, [(None, 3), (None, 3)])),
+    ("AddConstant", Case({"value": 3.0}, [(None, None, 4)])),
+    ("MultiplyConstant", Case({"value": 0.5}, [(None, 4)])),
+    ("CustomScaleLayer", Case({"scale": 0.1}, [(None, None, 4), (None, None, 4)])),
+    ("LayerScale", Case({"init_values": 1e-6, "projection_dim": 4}, [(None, None, 4)])),
 ]
 
 

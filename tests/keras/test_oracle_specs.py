@@ -101,6 +101,9 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/efficientnetv2s": (21_612_360, 21_458_488, 153_872, 516),
     "keras_applications/efficientnetv2m": (54_431_388, 54_139_356, 292_032, 743),
     "keras_applications/efficientnetv2l": (119_027_848, 118_515_272, 512_576, 1031),
+    "keras_applications/inception_resnet_v2": (55_873_736, 55_813_192, 60_544, 782),
+    "keras_applications/mobilenetv3": (2_554_968, 2_542_856, 12_112, 164),
+    "keras_applications/mobilenetv3large": (5_507_432, 5_483_032, 24_400, 194),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -139,7 +142,7 @@ def key(path: Path) -> str:
 #: and those also built (build alone): the 600- to 1,000-layer graphs and EfficientNet-B1 to B7 and
 #: EfficientNetV2-B1 to L at their 240x240 to 600x600 inputs. The smallest of each family (DenseNet-121,
 #: EfficientNet-B0, EfficientNetV2-B0) stays in the default run.
-_LARGE = {"keras_applications/densenet169", "keras_applications/densenet201",
+_LARGE = {"keras_applications/densenet169", "keras_applications/densenet201", "keras_applications/inception_resnet_v2",
           *(f"keras_applications/efficientnetb{i}" for i in range(1, 8)),
           *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
@@ -175,13 +178,17 @@ def test_built_model_agrees_with_the_spec(path: Path) -> None:
 
     trainable, non_trainable = kerasutil.split_params(model)
     built = (model.count_params(), trainable, non_trainable, len(model.layers))
-    static = (total.total, total.trainable, total.non_trainable, len(comp.graph.nodes))
+    static = (total.total, total.trainable, total.non_trainable, comp.layer_count)
     assert built == static
     if key(path) in REFERENCE:
         assert built == REFERENCE[key(path)]
 
     assert model.name == comp.graph.name
-    assert sorted(layer.name for layer in model.layers) == sorted(n.name for n in comp.graph.nodes)
+    layer_nodes = [n for n in comp.graph.nodes if REGISTRY[n.op].is_layer]
+    assert sorted(layer.name for layer in model.layers) == sorted(n.name for n in layer_nodes)
+    # tensor arithmetic (AddConstant, MultiplyConstant) is in the graph as operations that are not layers
+    arithmetic = [op for op in model.operations if not isinstance(op, keras.layers.Layer)]
+    assert len(arithmetic) == len(comp.graph.nodes) - len(layer_nodes)
     for layer in model.layers:
         node = comp.graph.node(layer.name)
         assert type(layer).__name__ == REGISTRY[node.op].keras_name
@@ -205,6 +212,10 @@ def _norm(value: Any) -> Any:
     return value
 
 
+#: Activation names Keras serializes as another name of the same function (``keras.activations.get``).
+ACTIVATION_ALIASES = {"hard_swish": "hard_silu", "swish": "silu"}
+
+
 def _same(ours: Any, theirs: Any, name: str) -> bool:
     """Whether Keras's config value ``theirs`` is the spec's ``ours`` (as ``to_config()`` gives it)."""
     if "initializer" in name or "regularizer" in name:
@@ -217,8 +228,8 @@ def _same(ours: Any, theirs: Any, name: str) -> bool:
                 and all(k in cfg and _close(v, cfg[k]) for k, v in ours["config"].items()))
     if name == "activation" and ours is None:
         ours = "linear"
-    if name == "activation" and ours == "swish":  # one function, which Keras serializes as silu
-        ours = "silu"
+    if name == "activation" and ours in ACTIVATION_ALIASES:  # Keras keeps the function's own name
+        ours = ACTIVATION_ALIASES[ours]
     if name == "axis" and isinstance(ours, int) and isinstance(theirs, (list, tuple)) and len(theirs) == 1:
         theirs = theirs[0]
     if name == "axis" and ours is None and theirs in ((), []):  # Normalization keeps "all axes" as no kept axes
@@ -239,7 +250,7 @@ def _close(a: Any, b: Any) -> bool:
 def check_arguments(comp: Compilation, model: Any) -> None:
     """Every argument of every layer, as the spec resolved it, is in the Keras layer's config."""
     for node in comp.graph.nodes:
-        if node.op == "Input":
+        if node.op == "Input" or not REGISTRY[node.op].is_layer:
             continue
         cfg = keras.saving.serialize_keras_object(model.get_layer(node.name))["config"]
         args = node.params.to_config()

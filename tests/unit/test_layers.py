@@ -259,6 +259,16 @@ ROWS = [
     row("RepeatVector", {"n": 3}, [(4,)], (3, 4), N0, 1, "vector"),
     row("RepeatVector", {"n": 2}, [(None,)], (2, None), N0, 1, "unknown"),
     row("Identity", {}, [(4, 5)], (4, 5), N0, 0, "plain"),
+    # tensor arithmetic with a constant: one FLOP per element (the profiler's AddV2 and Mul)
+    row("AddConstant", {"value": 3.0}, [(4, 5, 3)], (4, 5, 3), N0, 60, "image"),
+    row("AddConstant", {"value": -1}, [(None, 2)], (None, 2), N0, None, "unknown"),
+    row("MultiplyConstant", {"value": 0.5}, [(1, 1, 8)], (1, 1, 8), N0, 8, "gate"),
+    # keras.applications' InceptionResNetV2 residual: a multiplication and an addition per element
+    row("CustomScaleLayer", {"scale": 0.17}, [(4, 4, 8), (4, 4, 8)], (4, 4, 8), N0, 256, "block35"),
+    row("CustomScaleLayer", {"scale": 1.0}, [(None, 8), (3, 8)], (3, 8), N0, 48, "unknown"),
+    # ConvNeXt's layer scale: one factor per channel, one multiplication per element
+    row("LayerScale", {"init_values": 1e-6, "projection_dim": 8}, [(4, 4, 8)], (4, 4, 8), (8, 0), 128, "image"),
+    row("LayerScale", {"init_values": 0.5, "projection_dim": 3}, [(None, 3)], (None, 3), (3, 0), None, "unknown"),
     # Normalization: 2N + K (K mean/variance values); mean, variance and count non-trainable unless given.
     row("Normalization", {}, [(4, 5, 3)], (4, 5, 3), (0, 7), 123, "last-axis"),
     row("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), (0, 3), 121, "scalar"),
@@ -333,6 +343,13 @@ def test_every_layer_type_has_rows() -> None:
 
 
 INVALID_PARAMS = [
+    ("AddConstant", {"value": float("inf")}),
+    ("CustomScaleLayer", {}),
+    ("LayerScale", {"init_values": 1e-6, "projection_dim": 0}),
+    ("LayerScale", {"init_values": 1e-6}),
+    ("AddConstant", {}),
+    ("MultiplyConstant", {"value": "two"}),
+    ("MultiplyConstant", {"value": float("nan")}),
     ("Conv2D", {"filters": 0, "kernel_size": 3}),
     ("Conv2D", {"filters": 4, "kernel_size": 0}),
     ("Conv2D", {"filters": 4, "kernel_size": [3, 3, 3]}),
@@ -502,6 +519,8 @@ SHAPE_ERRORS = [
     ("Resizing", {"height": 4, "width": 4}, [(4, 3)], "E400"),
     ("CenterCrop", {"height": 4, "width": 4}, [(4, 3, 2, 1)], "E400"),
     ("GroupNormalization", {"groups": 4}, [(4, 6)], "E400"),
+    ("LayerScale", {"init_values": 1e-6, "projection_dim": 8}, [(4, 4, 6)], "E400"),
+    ("CustomScaleLayer", {"scale": 0.1}, [(4, 4, 6), (4, 4, 8)], "E401"),
     ("GroupNormalization", {"groups": 8}, [(4, 6)], "E400"),
     ("GroupNormalization", {}, [(4, None)], "E400"),
     ("UnitNormalization", {"axis": 3}, [(4, 6)], "E400"),

@@ -213,7 +213,8 @@ def test_every_argument_is_described_with_its_default(op, schema) -> None:
         text = props[name]["description"]
         assert text.startswith(info.description.strip()), (op, name, text)
         assert _default_mention(info) in text, (op, name, text)
-        assert f"`keras.layers.{defn.keras_name}({name}=...)`" in text, (op, name, text)
+        keras = f"`{defn.keras_full_name}({name}=...)`" if defn.is_layer else f"`{defn.arithmetic}`"
+        assert keras in text, (op, name, text)
 
 
 def test_descriptions_say_the_default_as_a_spec_writes_it() -> None:

@@ -136,6 +136,9 @@ def test_a_resolved_spec_says_what_kind_of_file_it_is() -> None:
 def test_merges_are_called_on_a_list_and_every_other_layer_on_its_tensor() -> None:
     for op, d in REGISTRY.items():
         assert d.call_style in CALL_STYLES
+        if d.arithmetic:  # tensor arithmetic with a constant: an operation on the one input, not a layer
+            assert d.call_style == "operation" and d.arity == (1, 1) and not d.is_layer, op
+            continue
         if d.input_names:  # named inputs: by name, or a list in the declared order (Attention)
             assert d.call_style in ("named", "list", "sequence"), op
         else:
@@ -145,7 +148,7 @@ def test_merges_are_called_on_a_list_and_every_other_layer_on_its_tensor() -> No
 
 def test_a_call_style_must_be_known() -> None:
     odd = LayerDef(op="Odd", params=REGISTRY["ReLU"].params, infer=same_shape, call_style="keywords")
-    with pytest.raises(RuntimeError, match="call_style 'keywords' is not one of tensor, list"):
+    with pytest.raises(RuntimeError, match=f"call_style 'keywords' is not one of {', '.join(CALL_STYLES)}"):
         build_registry((odd,))
 
 

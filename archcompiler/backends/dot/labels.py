@@ -201,7 +201,7 @@ def title(comp: Any, view: View, block_colors: dict[str, tuple[str, str]], famil
             where += f" · in {n} {parts} (a dashed edge continues in the next one)"
     rows = [f'<TR><TD><FONT POINT-SIZE="18"><B>{esc(comp.graph.name)}</B></FONT></TD></TR>',
             f'<TR><TD><FONT POINT-SIZE="12">{t.total:,} parameters ({t.trainable:,} trainable, '
-            f'{t.non_trainable:,} non-trainable) · {esc(flops)} · {len(comp.graph.nodes)} layers</FONT></TD></TR>',
+            f'{t.non_trainable:,} non-trainable) · {esc(flops)} · {comp.layer_count} layers</FONT></TD></TR>',
             f'<TR><TD><FONT POINT-SIZE="10" COLOR="#666666">{esc(where)}</FONT></TD></TR>']
     keys: list[str] = []
     for name, (fill, line) in block_colors.items():
