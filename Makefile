@@ -6,13 +6,19 @@ STAMP  := $(VENV)/.installed
 # The exact versions the suite runs with; `make lock` refreshes them (see the Development section of README.md).
 LOCK   := constraints.txt
 
-.PHONY: demo test setup graphviz clean schema docs fuzz
+.PHONY: demo test test-slow setup graphviz clean schema docs fuzz
 
 demo: setup
 	$(BIN)/archc build specs/resnet50_signs.yaml -o build/
 
+# The default suite: everything but the tests marked slow (the large keras.applications variants at full size,
+# their profiles); `make test-slow` runs those (each takes from ten seconds to a few minutes; profiling a model of
+# over 100 million parameters freezes its weights into the graph, several GB of memory).
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m slow
 
 # Mutation fuzzing of every bundled spec (bytes, YAML tokens, structure) against the contract: only clean
 # diagnostics, exit codes 0/1/2. `make test` runs 100 examples per level; this runs FUZZ_EXAMPLES (default 20000).
