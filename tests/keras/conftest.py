@@ -1,13 +1,17 @@
-"""Fixtures for tests that build real Keras models: makes ``tests/kerasutil.py`` importable and quiets TensorFlow.
+"""Fixtures for tests that build real Keras models: makes ``tests/kerasutil.py`` importable, quiets TensorFlow, and
+gives every test a fresh Keras session (its automatic layer names start again from ``conv2d``; what the test built
+is freed after it).
 
 Every test collected here needs TensorFlow; without it they are skipped.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -18,3 +22,13 @@ if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
 pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras() -> Iterator[None]:
+    import keras
+
+    keras.backend.clear_session()
+    yield
+    keras.backend.clear_session()
+    gc.collect()

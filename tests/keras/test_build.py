@@ -7,7 +7,6 @@ purpose (monkeypatching) at each stage of a build.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
@@ -15,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,12 +36,6 @@ ARCHC = [sys.executable, "-m", "archcompiler.cli"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 HAVE_DOT = shutil.which("dot") is not None
 
-
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
-    yield
-    keras.backend.clear_session()
-    gc.collect()
 
 
 def snapshot(d: Path) -> dict[str, str]:

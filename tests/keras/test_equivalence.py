@@ -39,10 +39,9 @@ also compares the layer names in ``model.layers`` order: most of their layers ca
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pytest
@@ -59,13 +58,6 @@ pytestmark = pytest.mark.keras
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ATOL = 1e-5
 
-
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
-    keras.backend.clear_session()
-    yield
-    keras.backend.clear_session()
-    gc.collect()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1114,24 +1106,29 @@ print(len(model.layers), model.count_params())
 """
 
 
-def test_mobilenetv3_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
-    """The saved model holds the hard sigmoid's arithmetic as Keras's own operations: a new Python process with
-    no archc imported loads it and predicts what the built model predicts."""
+def assert_loads_in_a_fresh_process(built: keras.Model, tmp_path: Path, x: np.ndarray, timeout: int = 300) -> None:
+    """Saves ``built`` as ``.keras``; a new Python process without archc (``LOAD_AND_PREDICT``) loads it and must
+    predict on ``x`` what ``built`` predicts, with the same layer and parameter counts."""
     import subprocess
     import sys
 
-    built = spec(V3["Small"], input_shape=[64, 64, 3])
-    randomize(built)
     built.save(tmp_path / "m.keras")
-    x = np.random.default_rng(2).normal(size=(2, 64, 64, 3)).astype("float32")
     np.save(tmp_path / "x.npy", x)
     run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
-                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=300,
+                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=timeout,
                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
-    y = np.load(tmp_path / "y.npy")
-    assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+    assert float(np.max(np.abs(np.load(tmp_path / "y.npy") - np.asarray(built(x, training=False))))) <= ATOL
+
+
+def test_mobilenetv3_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """The saved model holds the hard sigmoid's arithmetic as Keras's own operations: a new Python process with
+    no archc imported loads it and predicts what the built model predicts."""
+    built = spec(V3["Small"], input_shape=[64, 64, 3])
+    randomize(built)
+    assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(2).normal(size=(2, 64, 64, 3)).astype(
+        "float32"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1159,21 +1156,10 @@ def test_inception_resnet_v2_without_top(pooling: str | None) -> None:
 @pytest.mark.slow
 def test_inception_resnet_v2_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
     """CustomScaleLayer is keras.applications' class: a new process without archc loads the saved model."""
-    import subprocess
-    import sys
-
     built = spec("keras_applications/inception_resnet_v2.yaml", input_shape=[75, 75, 3], classes=10)
     randomize(built)
-    built.save(tmp_path / "m.keras")
-    x = np.random.default_rng(2).normal(size=(2, 75, 75, 3)).astype("float32")
-    np.save(tmp_path / "x.npy", x)
-    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
-                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=600,
-                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.split()[-2:] == [str(len(built.layers)), str(built.count_params())]
-    y = np.load(tmp_path / "y.npy")
-    assert float(np.max(np.abs(y - np.asarray(built(x, training=False))))) <= ATOL
+    assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(2).normal(size=(2, 75, 75, 3)).astype(
+        "float32"), timeout=600)
 
 
 LAYER_SCALE_SPEC = """
@@ -1192,9 +1178,6 @@ model:
 def test_layer_scale_is_convnexts_class_with_its_weights(tmp_path: Path) -> None:
     """LayerScale is keras.applications' ConvNeXt class: the same gamma (trainable, init_values), the same output
     on copied weights, and a .keras file a new process without archc loads."""
-    import subprocess
-    import sys
-
     from keras.src.applications.convnext import LayerScale
     from archcompiler.pipeline import compile_text
 
@@ -1207,11 +1190,5 @@ def test_layer_scale_is_convnexts_class_with_its_weights(tmp_path: Path) -> None
     ref = keras.Model(inp, LayerScale(0.5, 6, name="scale")(x))
     check("layer_scale", ref, built, copy_by_name)
     assert kerasutil.split_params(built) == kerasutil.split_params(ref) == (6 * 27 + 6 + 12 + 6, 0)
-    built.save(tmp_path / "m.keras")
-    x = np.random.default_rng(2).normal(size=(2, 8, 8, 3)).astype("float32")
-    np.save(tmp_path / "x.npy", x)
-    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"),
-                          str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=300,
-                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert float(np.max(np.abs(np.load(tmp_path / "y.npy") - np.asarray(built(x, training=False))))) <= ATOL
+    assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(2).normal(size=(2, 8, 8, 3)).astype(
+        "float32"))

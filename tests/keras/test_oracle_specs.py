@@ -158,12 +158,6 @@ def spec_params(slow: set[str]) -> list[Any]:
 SPEC_PARAMS = spec_params(SLOW_BUILDS)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
-    yield
-    keras.backend.clear_session()
-    gc.collect()
-
 
 def test_the_reference_specs_are_all_found() -> None:
     found = {key(p) for p in spec_files()}

@@ -13,9 +13,8 @@ accepts. The other shape errors of the new layer types are checked against Keras
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,13 +28,6 @@ keras = kerasutil.keras
 
 pytestmark = pytest.mark.keras
 
-
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
-    keras.backend.clear_session()
-    yield
-    keras.backend.clear_session()
-    gc.collect()
 
 
 def spec(norm: str, shape: str = "[4, 5, 3]") -> str:

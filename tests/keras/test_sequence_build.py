@@ -12,8 +12,6 @@ the tensor it computes is ``(heads, Tq, Tv)``, which is archc's type.
 
 from __future__ import annotations
 
-import gc
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -26,13 +24,6 @@ layers = keras.layers
 
 pytestmark = pytest.mark.keras
 
-
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
-    keras.backend.clear_session()
-    yield
-    keras.backend.clear_session()
-    gc.collect()
 
 
 SPEC = """
