@@ -614,6 +614,11 @@ class LayerDef:
         return " ".join(part for part in (meaning, default, keras) if part)
 
 
+def axes_tuple(v: Any) -> Any:
+    """An axis list as written (``[1, 2]``) as the tuple the arguments models keep; anything else as it is."""
+    return tuple(v) if isinstance(v, list) else v
+
+
 def default_text(value: Any) -> str:
     """A default value as a spec would write it: ``valid``, ``[1, 1]``, ``null``, ``0.001``, ``true``."""
     if isinstance(value, str):

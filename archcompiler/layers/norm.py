@@ -24,7 +24,7 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from .base import (
     MAX_SIZE, Axis, InitializerArg, LayerDef, LayerParams, RegularizerArg, Shape, ShapeError, doc_initializer,
-    doc_regularizer, numel, require_known, resolve_axis,
+    axes_tuple, doc_regularizer, numel, require_known, resolve_axis,
 )
 from .labels import axis_text, no_label
 
@@ -86,17 +86,11 @@ BATCH_NORMALIZATION = LayerDef(
 )
 
 
-def _to_axes(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(v)
-    return v
-
-
 class LayerNormalizationParams(LayerParams):
     """Arguments of ``keras.layers.LayerNormalization``; ``axis`` is one axis or a list of axes."""
 
     axis: Annotated[
-        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
+        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(axes_tuple)
     ] = Field(-1, description="The axis or list of axes each sample is normalised over (0 is the batch; -1 the "
                               "last axis).")
     epsilon: PositiveFloat = Field(0.001, description=_EPSILON)
@@ -239,7 +233,7 @@ class UnitNormalizationParams(LayerParams):
     """Arguments of ``keras.layers.UnitNormalization``: each vector along ``axis`` scaled to length 1."""
 
     axis: Annotated[
-        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
+        Union[Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(axes_tuple)
     ] = Field(-1, description="The axis or list of axes whose vectors are scaled to unit L2 norm (0 is the batch; "
                               "-1 the last axis).")
 

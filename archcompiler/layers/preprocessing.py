@@ -32,7 +32,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from .base import (
     DOC_DATA_FORMAT, MAX_SIZE, Axis, DataFormat, Float, LayerDef, LayerParams, Numbers, Shape, ShapeError,
-    flat_values, nested_shape, numel, require_known, require_rank, resolve_axis,
+    axes_tuple, flat_values, nested_shape, numel, require_known, require_rank, resolve_axis,
 )
 from .labels import axis_text
 
@@ -41,17 +41,11 @@ from .labels import axis_text
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _to_axes(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(v)
-    return v
-
-
 class NormalizationParams(LayerParams):
     """Arguments of ``keras.layers.Normalization``: per-index mean and variance of the kept axes, given or adapted."""
 
     axis: Annotated[
-        Union[None, Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(_to_axes)
+        Union[None, Axis, Annotated[tuple[Axis, ...], Field(min_length=1, max_length=8)]], BeforeValidator(axes_tuple)
     ] = Field(-1, description="The axis or axes that keep a separate mean and variance per index (-1: one per "
                               "feature of the last axis); null for one scalar mean and variance.")
     mean: Optional[Numbers] = Field(
