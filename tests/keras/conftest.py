@@ -1,6 +1,6 @@
 """Fixtures for tests that build real Keras models: makes ``tests/kerasutil.py`` importable, quiets TensorFlow, and
-gives every test a fresh Keras session (its automatic layer names start again from ``conv2d``; what the test built
-is freed after it).
+``fresh_keras``, a fresh Keras session for the modules that build whole models (automatic layer names start again
+from ``conv2d``; what the test built is freed after it), used by those modules' ``pytestmark``.
 
 Every test collected here needs TensorFlow; without it they are skipped.
 """
@@ -24,8 +24,8 @@ if _TESTS not in sys.path:
 pytest.importorskip("tensorflow")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_keras() -> Iterator[None]:
+@pytest.fixture
+def fresh_keras() -> Iterator[None]:
     import keras
 
     keras.backend.clear_session()

@@ -28,7 +28,7 @@ from archcompiler.diagnostics import CompileError
 kerasutil = pytest.importorskip("kerasutil")
 keras = kerasutil.keras
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.usefixtures("fresh_keras")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"

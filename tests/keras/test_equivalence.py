@@ -53,7 +53,7 @@ kerasutil = pytest.importorskip("kerasutil")
 keras = kerasutil.keras
 layers = keras.layers
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.usefixtures("fresh_keras")]
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ATOL = 1e-5

@@ -56,7 +56,7 @@ from archcompiler.pipeline import Compilation, compile_file, compile_text
 kerasutil = pytest.importorskip("kerasutil")
 keras = kerasutil.keras
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.usefixtures("fresh_keras")]
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 

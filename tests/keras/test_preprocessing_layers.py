@@ -26,7 +26,7 @@ from archcompiler.pipeline import compile_text
 kerasutil = pytest.importorskip("kerasutil")
 keras = kerasutil.keras
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.usefixtures("fresh_keras")]
 
 
 

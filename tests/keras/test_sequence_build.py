@@ -22,7 +22,7 @@ kerasutil = pytest.importorskip("kerasutil")
 keras = kerasutil.keras
 layers = keras.layers
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.usefixtures("fresh_keras")]
 
 
 
