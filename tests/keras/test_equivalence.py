@@ -688,6 +688,20 @@ def test_resnet152_from_a_keras_file(tmp_path: Path) -> None:
 # keras.applications: DenseNet, MobileNet, MobileNetV2 (every variant a parameter of one family spec)
 # ---------------------------------------------------------------------------------------------------------------
 
+def check_unknown_rows_and_columns(ref: keras.Model, built: keras.Model, features: int) -> None:
+    """Models built for an input of unknown rows and columns: the same layer names and the same zero padding as
+    Keras chose without knowing the sizes, then the same features on an odd-sized image with copied weights."""
+    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
+    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
+    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
+    randomize(ref)
+    copy_by_name(ref, built)
+    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
+    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
+    assert ya.shape == yb.shape == (2, features) and float(np.std(ya)) > 0
+    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+
+
 def check_application(name: str, ref: keras.Model, built: keras.Model) -> None:
     """The archc model is the keras.applications model layer for layer: the same names in the same order, the same
     classes and parameter counts (trainable, non-trainable), then the same predictions on copied weights."""
@@ -766,15 +780,7 @@ def test_mobilenetv2_with_unknown_rows_and_columns() -> None:
                                          input_shape=(None, None, 3))
     built = spec("keras_applications/mobilenetv2.yaml", alpha=0.35, include_top=False, pooling="avg",
                  input_shape=[None, None, 3])
-    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
-    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
-    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
-    randomize(ref)
-    copy_by_name(ref, built)
-    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
-    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
-    assert ya.shape == yb.shape == (2, 1280) and float(np.std(ya)) > 0
-    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+    check_unknown_rows_and_columns(ref, built, 1280)
 
 
 @pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
@@ -1084,15 +1090,7 @@ def test_mobilenetv3_with_unknown_rows_and_columns() -> None:
     ref = keras.applications.MobileNetV3Small(weights=None, include_top=False, pooling="avg",
                                               input_shape=(None, None, 3))
     built = spec(V3["Small"], include_top=False, pooling="avg", input_shape=[None, None, 3])
-    assert [layer.name for layer in built.layers] == [layer.name for layer in ref.layers]
-    pads = [layer.get_config()["padding"] for layer in built.layers if layer.name.endswith("_pad")]
-    assert pads == [layer.get_config()["padding"] for layer in ref.layers if layer.name.endswith("_pad")]
-    randomize(ref)
-    copy_by_name(ref, built)
-    x = np.random.default_rng(1).normal(size=(2, 65, 65, 3)).astype("float32")
-    ya, yb = np.asarray(ref(x, training=False)), np.asarray(built(x, training=False))
-    assert ya.shape == yb.shape == (2, 576) and float(np.std(ya)) > 0
-    assert float(np.max(np.abs(ya - yb))) <= ATOL * max(1.0, float(np.max(np.abs(ya))))
+    check_unknown_rows_and_columns(ref, built, 576)
 
 
 LOAD_AND_PREDICT = """
