@@ -314,6 +314,11 @@ CASES: dict[str, list[Case]] = {
               "embeddings_regularizer": {"l2": 1e-4}}, [(2, 3)], dtypes=("int32",)),
         Case({"input_dim": 9, "output_dim": 2}, [(4,)], dtypes=("int64",)),
     ],
+    "PositionEmbedding": [
+        Case({"sequence_length": 6}, [(6, 4)]), Case({"sequence_length": 10}, [(3, 5)]),
+        Case({"sequence_length": 4, "initializer": {"random_normal": {"stddev": 0.02, "seed": 1}}}, [(2, 4, 3)]),
+    ],
+    "PrependToken": [Case({}, [(5, 4)]), Case({"initializer": {"random_normal": {"seed": 2}}}, [(1, 3)])],
     "SimpleRNN": [
         Case({"units": 4}, [(5, 3)], looped=True),
         Case({"units": 4, "unroll": True}, [(5, 3)]),
@@ -489,6 +494,8 @@ UNKNOWN: list[tuple[str, Case]] = [
     ("RepeatVector", Case({"n": 2}, [(None,)])),
     ("Identity", Case({}, [(None, 4)])),
     ("Embedding", Case({"input_dim": 5, "output_dim": 3}, [(None,)], dtypes=("int32",))),
+    ("PositionEmbedding", Case({"sequence_length": 8}, [(None, 4)])),
+    ("PrependToken", Case({}, [(None, 4)])),
     ("LSTM", Case({"units": 3, "return_sequences": True, "return_state": True}, [(None, 2)])),
     ("LSTM", Case({"units": 2, "dropout": 0.1, "recurrent_dropout": 0.2, "seed": 1}, [(3, 5)])),
     ("GRU", Case({"units": 3}, [(None, 2)])),

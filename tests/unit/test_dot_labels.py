@@ -102,6 +102,8 @@ SAMPLES: dict[str, list[tuple[dict[str, Any], str]]] = {
     "UpSampling3D": [({}, "×2×2×2"), ({"size": [1, 2, 2]}, "×1×2×2")],
     "Embedding": [({"input_dim": 1000, "output_dim": 64}, "1000→64"),
                   ({"input_dim": 50, "output_dim": 8, "mask_zero": True}, "50→8, mask 0")],
+    "PositionEmbedding": [({"sequence_length": 512}, "512 positions")],
+    "PrependToken": [({}, "+1 token")],
     "SimpleRNN": [({"units": 16}, "16"), ({"units": 8, "activation": "relu", "go_backwards": True}, "8, relu, backwards")],
     "LSTM": [({"units": 32}, "32"), ({"units": 32, "return_sequences": True, "return_state": True},
                                      "32, sequences, state")],

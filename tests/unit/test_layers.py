@@ -303,6 +303,11 @@ ROWS = [
     # Embedding: a lookup; the profiler counts 2 per id (negative ids mapped).
     row("Embedding", {"input_dim": 20, "output_dim": 4}, [(5,)], (5, 4), (80, 0), 10, "ids"),
     row("Embedding", {"input_dim": 7, "output_dim": 3}, [(None, 2)], (None, 2, 3), (21, 0), None, "unknown"),
+    # PositionEmbedding: a slice of its table broadcast to the input; PrependToken: a concatenation. No FLOPs.
+    row("PositionEmbedding", {"sequence_length": 512}, [(128, 768)], (128, 768), (393216, 0), 0, "bert"),
+    row("PositionEmbedding", {"sequence_length": 8}, [(None, 4)], (None, 4), (32, 0), 0, "unknown"),
+    row("PrependToken", {}, [(196, 768)], (197, 768), (768, 0), 0, "vit"),
+    row("PrependToken", {}, [(None, 3)], (None, 3), (3, 0), 0, "unknown"),
     # Recurrent layers: every step's products, sums and biases (recurrent.py); several outputs with return_state.
     row("SimpleRNN", {"units": 4}, [(5, 3)], (4,), (32, 0), 5 * 64, "last"),
     row("SimpleRNN", {"units": 4, "return_sequences": True, "return_state": True}, [(5, 3)], ((5, 4), (4,)),
