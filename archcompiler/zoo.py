@@ -53,8 +53,9 @@ def _eq(*functions: str) -> str:
     return f"{EQUIVALENCE}::{','.join(functions)}"
 
 
-#: Per spec path (relative to the repository root). Specs of keras.applications whose module has the spec's
-#: file name (``xception.yaml`` -> ``keras/src/applications/xception.py``) need no entry.
+#: Per spec path (relative to the repository root). A spec of keras.applications whose module has the spec's
+#: file name (``xception.yaml`` -> ``keras/src/applications/xception.py``) needs no ``keras``
+#: (:func:`default_keras_ref`), nor does a variant of a family that has one.
 META: dict[str, Meta] = {
     "specs/happy_model.yaml": Meta(family="HappyModel", keras=_eq("happy_model"),
                                    seed=("002_41b7c7d170aa6d52.txt", "59-87", 11)),
@@ -261,17 +262,19 @@ def family_of(root: Path, path: str) -> str:
     return head
 
 
-def default_keras_ref(root: Path, path: str) -> Optional[str]:
-    """``specs/keras_applications/xception.yaml`` -> ``keras:src/applications/xception.py`` when that module exists
-    in the installed keras (None otherwise)."""
+def default_keras_ref(path: str) -> Optional[str]:
+    """The keras.applications module of a spec under specs/keras_applications/: the installed keras's module whose
+    name is the spec's file name, underscores aside (``mobilenetv2.yaml`` -> ``mobilenet_v2.py``), else the
+    longest that starts it (``convnext_tiny.yaml`` -> ``convnext.py``); None without keras or such a module."""
     p = Path(path)
-    if p.parent.name != "keras_applications":
-        return None
     keras_dir = keras_package_dir()
-    module = f"src/applications/{p.stem}.py"
-    if keras_dir is not None and (keras_dir / module).is_file():
-        return f"keras:{module}"
-    return None
+    if p.parent.name != "keras_applications" or keras_dir is None:
+        return None
+    stem = p.stem.replace("_", "")
+    modules = {m.stem.replace("_", ""): m.name for m in (keras_dir / "src" / "applications").glob("*.py")
+               if not m.stem.startswith("_") and not m.stem.endswith("_test")}
+    best = stem if stem in modules else max((m for m in modules if stem.startswith(m)), key=len, default=None)
+    return f"keras:src/applications/{modules[best]}" if best is not None else None
 
 
 def collect(root: Path) -> tuple[list[tuple[str, list[Row]]], Any]:
@@ -287,8 +290,7 @@ def collect(root: Path) -> tuple[list[tuple[str, list[Row]]], Any]:
         comps[path] = comp
         meta = META.get(path, Meta())
         fam = family_of(root, path)
-        ref = meta.keras or default_keras_ref(root, path) or META.get(fam, Meta()).keras \
-            or default_keras_ref(root, fam)
+        ref = meta.keras or META.get(fam, Meta()).keras or default_keras_ref(path) or default_keras_ref(fam)
         t = comp.stats.total
         expect = comp.spec.expect.value if comp.spec.expect is not None else None
         shapes = [tuple(comp.types[i].shape) for i in comp.graph.inputs]

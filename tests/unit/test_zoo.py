@@ -35,14 +35,12 @@ def _rows(text: str) -> dict[str, list[str]]:
 
 
 def _without_keras_modules(text: str) -> str:
-    """The page without what needs the installed keras: the code lines of keras.applications' modules and the
-    Keras version."""
+    """The page without what needs the installed keras: the Keras lines and sources of the rows (keras.applications'
+    modules are found in it) and the Keras version."""
     lines = []
     for line in text.splitlines():
-        if "`keras/src/" in line:
-            cells = line.split(" | ")
-            del cells[-2]
-            line = " | ".join(cells)
+        if line.startswith("| [") and line.count(" | ") > 8:
+            line = " | ".join(line.split(" | ")[:-2])
         lines.append(re.sub(r"\(Keras [^;]*;", "(Keras;", line))
     return "\n".join(lines)
 
