@@ -378,7 +378,8 @@ def markdown(root: Path) -> str:
         "specs are also compared with `keras.applications` itself, layer by layer and prediction by prediction, in "
         f"[{EQUIVALENCE}](../{EQUIVALENCE}).",
         "* **Spec lines** count the lines of every file the spec is compiled from (the spec, the file it extends, "
-        "the files it imports) that are neither blank nor only a comment.",
+        "the files it imports) that are neither blank nor only a comment, its `description:` and `expect:` "
+        "included.",
         "* **Keras lines** count the code lines of the Keras source the spec replaces: lines holding a Python token "
         "other than a comment, docstrings and module-level documentation strings excluded "
         "(`archcompiler.zoo.code_lines`). For keras.applications it is the whole model module "
@@ -407,7 +408,9 @@ def markdown(root: Path) -> str:
         out += ["## The tutorials' listings", "",
                 "Some specs reproduce networks of Keras tutorials, which are not in the repository. Their Keras "
                 "listings (the network-building code; lines of the tutorial's text) counted by the same rule; where "
-                "the text runs the code together into paragraphs, one line per statement:", "",
+                "the text runs the code together into paragraphs, one line per statement. "
+                "[tests/unit/test_zoo.py](../tests/unit/test_zoo.py) recounts the listings where the tutorials are at "
+                "hand.", "",
                 "| spec | tutorial | listing | Keras lines | spec lines |", "|---|---|---|---:|---:|"]
         for r, (name, where, lines) in seeds:
             out.append(f"| [{Path(r.path).name}](../{r.path}) | `{name}` | {where or 'statements'} | {lines} | "
