@@ -80,9 +80,11 @@ $(YLS): tools/yls/package.json tools/yls/package-lock.json
 	cd $(YLS_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $(YLS)
 
-# Regenerates what the docs generate from the code: the JSON Schema and the layer reference.
-docs: schema
+# Regenerates what the docs generate from the code: the JSON Schema, the layer reference, the zoo page
+# (docs/zoo.md) and its diagrams (docs/zoo/*.svg, one per family, block level).
+docs: schema graphviz
 	$(BIN)/python -m archcompiler.docs
+	$(BIN)/python -m archcompiler.zoo --images
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .hypothesis $(YLS_DIR)

@@ -1,6 +1,7 @@
-"""Documentation generated from the code: the layer reference of docs/spec-language.md comes from the registry.
+"""Documentation generated from the code: the layer reference of docs/spec-language.md comes from the registry,
+the zoo page docs/zoo.md from the bundled specs (:mod:`archcompiler.zoo`).
 
-``archc layers --format markdown`` prints it; a test checks that the copy in the docs is current.
+``archc layers --format markdown`` prints the reference; tests check that the docs are current.
 """
 
 from __future__ import annotations
@@ -117,8 +118,11 @@ def splice(doc_text: str) -> str:
 
 
 def main() -> None:
-    """Regenerates the layer reference inside docs/spec-language.md (run from the repository root)."""
+    """Regenerates the layer reference inside docs/spec-language.md and the zoo page, docs/zoo.md (run from the
+    repository root; ``python -m archcompiler.zoo --images`` renders the zoo's diagrams)."""
     from pathlib import Path
+
+    from . import zoo
 
     path = Path("docs/spec-language.md")
     text = path.read_text(encoding="utf-8")
@@ -128,6 +132,7 @@ def main() -> None:
         print(f"updated {path}")
     else:
         print(f"{path} is up to date")
+    print("updated docs/zoo.md" if zoo.write_page(Path.cwd()) else "docs/zoo.md is up to date")
 
 
 if __name__ == "__main__":

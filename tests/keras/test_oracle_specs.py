@@ -176,6 +176,9 @@ def test_built_model_agrees_with_the_spec(path: Path) -> None:
     assert built == static
     if key(path) in REFERENCE:
         assert built == REFERENCE[key(path)]
+    expect = comp.spec.expect.value if comp.spec.expect is not None else None
+    if expect is not None and expect.total_params is not None:  # the figure docs/zoo.md shows as Keras's
+        assert model.count_params() == expect.total_params
 
     assert model.name == comp.graph.name
     layer_nodes = [n for n in comp.graph.nodes if REGISTRY[n.op].is_layer]
