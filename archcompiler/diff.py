@@ -163,11 +163,23 @@ def _total_changes(a: Any, b: Any) -> tuple[tuple[str, Change], ...]:
             ("layers", Change(a.layer_count, b.layer_count)))
 
 
+def _block_order(graph: Any) -> list[tuple[str, ...]]:
+    """Block instance scopes in the graph's order, each before the instances inside it (as the summary's rows)."""
+    seen: dict[tuple[str, ...], None] = {}
+    for n in graph.nodes:
+        for k in range(1, len(n.scope) + 1):
+            seen.setdefault(n.scope[:k], None)
+    for x in graph.blocks:  # an instance without layers of its own
+        seen.setdefault(x.scope, None)
+    return list(seen)
+
+
 def _blocks(a: Any, b: Any) -> tuple[BlockDiff, ...]:
     ba = {x.scope: x for x in a.graph.blocks}
     bb = {x.scope: x for x in b.graph.blocks}
     out = []
-    for scope in merge_order(list(ba), list(bb)):
+    order = merge_order([s for s in _block_order(a.graph) if s in ba], [s for s in _block_order(b.graph) if s in bb])
+    for scope in order:
         xa, xb = ba.get(scope), bb.get(scope)
         ca = a.stats.blocks.get(scope, Counts()) if xa else None
         cb = b.stats.blocks.get(scope, Counts()) if xb else None

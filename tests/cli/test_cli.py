@@ -210,6 +210,7 @@ sys.exit(code)
 @pytest.mark.parametrize("argv", [
     ["validate", *SPECS], ["summary", "specs/resnet50_signs.yaml", "--format", "json"], ["schema"],
     ["ir", "specs/squeezenet.yaml"], ["layers", "--format", "markdown"],
+    ["diff", "specs/resnet18.yaml", "specs/resnet34.yaml", "--format", "json"],
 ])
 def test_core_commands_never_import_tensorflow(argv: list[str]) -> None:
     r = subprocess.run([sys.executable, "-c", BLOCK_TF, *argv], cwd=ROOT, capture_output=True, text=True)
