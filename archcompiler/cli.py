@@ -663,6 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
              "added, removed and changed (matched by name), with each changed argument. Exit 0, or with "
              "--exit-code 1 when they differ, like diff; 2 when a spec does not compile (the errors of both). "
              "Never imports TensorFlow.")
+    sp.epilog = ("exit codes (like diff): 0 ok (with --exit-code: no differences), 1 with --exit-code: the specs "
+                 "differ, 2 a spec does not compile, or a usage or I/O error, 101 internal error.\n"
+                 "docs: docs/cli.md#archc-diff (every key of the JSON form).")
     sp.add_argument("a", metavar="A", help="the spec before")
     sp.add_argument("b", metavar="B", nargs="?", help="the spec after (default: A again, with the --set overrides)")
     sp.add_argument("--format", choices=_Choices(_diff_formats), default="text", metavar="FORMAT",

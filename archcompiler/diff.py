@@ -459,6 +459,12 @@ def diff_data(d: Diff) -> dict:
     }
 
 
+def diff_schema() -> dict:
+    """The JSON Schema of :func:`diff_data`'s layout, shipped in the package as ``archcompiler/data/diff.schema.json``."""
+    from importlib import resources
+    return json.loads(resources.files("archcompiler").joinpath("data/diff.schema.json").read_text(encoding="utf-8"))
+
+
 def _json(d: Diff, depth: Optional[int]) -> str:
     return json.dumps(diff_data(d), indent=2) + "\n"  # every block and changed layer: depth does not apply
 

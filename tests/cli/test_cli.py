@@ -185,7 +185,7 @@ def test_internal_errors_are_exit_101(capsys, monkeypatch, in_root) -> None:
 
 
 def test_help_explains_every_command(capsys) -> None:
-    for cmd in ("validate", "summary", "ir", "schema", "layers", "build", "render"):
+    for cmd in ("validate", "summary", "diff", "ir", "schema", "layers", "build", "render"):
         with pytest.raises(SystemExit):
             main([cmd, "--help"])
         out, _ = capsys.readouterr()

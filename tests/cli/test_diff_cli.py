@@ -98,3 +98,11 @@ def test_usage_errors(capsys, in_root) -> None:
     with pytest.raises(SystemExit) as e:
         main(["diff", "specs/resnet18.yaml", "--format", "html"])
     assert e.value.code == 2
+
+
+def test_the_example_in_the_docs_is_a_real_run(capsys, in_root) -> None:
+    doc = (in_root / "docs" / "cli.md").read_text(encoding="utf-8")
+    command = "$ archc diff specs/resnet18.yaml specs/resnet34.yaml\n"
+    shown = doc.split(command, 1)[1].split("\n...\n```", 1)[0]
+    _, out, _ = run(capsys, "diff", "specs/resnet18.yaml", "specs/resnet34.yaml")
+    assert out.startswith(shown + "\n") and len(shown.splitlines()) > 20

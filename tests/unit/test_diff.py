@@ -119,3 +119,19 @@ def test_diff_is_deterministic() -> None:
     a, b = _comp(), _comp(blocks=3, width=4)
     for fmt in ("text", "json", "markdown"):
         assert render(diff(a, b), fmt) == render(diff(_comp(), _comp(blocks=3, width=4)), fmt)
+
+
+def test_json_follows_its_schema_and_the_docs_describe_it() -> None:
+    import jsonschema
+
+    from archcompiler.diff import diff_schema
+    from helpers import ROOT
+
+    schema = diff_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    for a, b in ((_comp(), _comp()), (_comp(blocks=1), _comp(blocks=3, width=4)), (_comp(blocks=3), _comp())):
+        validator.validate(json.loads(render(diff(a, b), "json")))
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "archcompiler/data/diff.schema.json" in doc
+    for key in schema["required"]:
+        assert f"`{key}`" in doc, f"docs/cli.md does not describe the diff's {key!r}"
