@@ -332,6 +332,35 @@ def cmd_ir(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff, render
+    ceilings = _ceilings(args)
+    sides = [(args.a, parse_overrides(args.set_a)), (args.b or args.a, parse_overrides(args.set))]
+    comps, errors, sources = [], [], {}
+    for path, overrides in sides:  # both specs are compiled, and the errors of both reported together
+        try:
+            comps.append(_compile(path, overrides, ceilings))
+        except CompileError as e:
+            errors += e.diagnostics
+            sources.update(e.sources)
+    if errors:
+        err = CompileError(errors, sources)
+        _print_errors(err)
+        return EXIT_USAGE
+    d = diff(*comps)
+    text = render(d, args.format, None if args.depth == "all" else int(args.depth))
+    if args.output:
+        _write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if args.exit_code and d.differs else EXIT_OK
+
+
+def _diff_formats() -> tuple[str, ...]:
+    from .diff import FORMATS
+    return tuple(FORMATS)
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     import difflib
 
@@ -568,8 +597,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="archc",
         description="archc compiles neural-network architecture specs (YAML or JSON) into shapes, parameter counts, "
-                    "FLOPs, Keras models and diagrams. validate, summary, ir, schema and layers never import "
-                    "TensorFlow.",
+                    "FLOPs, Keras models and diagrams. validate, summary, diff, ir, schema and layers never "
+                    "import TensorFlow.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"archc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -626,6 +655,28 @@ def build_parser() -> argparse.ArgumentParser:
                     help="block levels to open: 1 (default) shows top-level blocks as single rows; 'all' shows "
                          "every layer")
     sp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_set(sp)
+
+    sp = add("diff", cmd_diff, "compare two specs: parameters, FLOPs, shapes, blocks and layers",
+             "Compares spec A with spec B (or A with itself under --set overrides): the change in parameters, "
+             "FLOPs, MACs and output shapes in total and per block instance (matched by path), and the layers "
+             "added, removed and changed (matched by name), with each changed argument. Exit 0, or with "
+             "--exit-code 1 when they differ, like diff; 2 when a spec does not compile (the errors of both). "
+             "Never imports TensorFlow.")
+    sp.epilog = ("exit codes (like diff): 0 ok (with --exit-code: no differences), 1 with --exit-code: the specs "
+                 "differ, 2 a spec does not compile, or a usage or I/O error, 101 internal error.\n"
+                 "docs: docs/cli.md#archc-diff (every key of the JSON form).")
+    sp.add_argument("a", metavar="A", help="the spec before")
+    sp.add_argument("b", metavar="B", nargs="?", help="the spec after (default: A again, with the --set overrides)")
+    sp.add_argument("--format", choices=_Choices(_diff_formats), default="text", metavar="FORMAT",
+                    help="%(choices)s (default: %(default)s); markdown for a pull-request comment")
+    sp.add_argument("--depth", type=_depth, default="1",
+                    help="block levels shown: 1 (default) the top-level block instances; 'all' every one "
+                         "(JSON always has all)")
+    sp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    sp.add_argument("--exit-code", action="store_true", help="exit 1 when the specs differ, 0 when they do not")
+    sp.add_argument("--set-a", action="append", metavar="NAME=VALUE",
+                    help="override a top-level parameter of A (repeatable); --set overrides B's")
     add_set(sp)
 
     sp = add("ir", cmd_ir, "print the expanded graph (one line per layer)",
