@@ -1270,3 +1270,14 @@ def test_convnext_with_stochastic_depth_and_its_options() -> None:
     assert built.get_layer("convnext_custom_stage_0_block_0_identity")
     same_residual_adds(ref, built)
     check_application("keras_applications/convnext-custom", ref, built)
+
+
+@pytest.mark.slow
+def test_convnext_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """The Sequential sub-models, LayerScale and StochasticDepth (keras.applications' classes) survive a .keras
+    file: a new process without archc loads it and predicts the same."""
+    built = spec("keras_applications/convnext.yaml", input_shape=[32, 32, 3], depths=[1, 1, 1, 1],
+                 projection_dims=[8, 16, 24, 32], drop_path_rate=0.2, classes=5)
+    assert len({type(layer).__name__ for layer in built.layers} & {"Sequential", "LayerScale", "StochasticDepth"}) == 3
+    assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(3).normal(size=(2, 32, 32, 3)).astype(
+        "float32") * 50)
