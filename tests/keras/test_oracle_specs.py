@@ -119,6 +119,7 @@ PROFILER_KNOWN: dict[str, int] = {
     "keras_applications/xception": 16_773_724_144,
     "keras_applications/nasnet": 1_147_877_052,
     "keras_applications/nasnet_large": 47_801_959_902,
+    "keras_applications/convnext": 8_758_581_959,
 }
 
 #: Profiles of models larger than this (parameters) hold a lock so that two never run at once.
