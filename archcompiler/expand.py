@@ -600,6 +600,8 @@ class Expander:
                 except pydantic.ValidationError as e:
                     self.argument_errors(e, op, call.body, scope, kpath, lambda code, loc: loc[:1] != ("layer",))
                 raise
+        if "layers" in values and defn.wraps:
+            values["layers"] = self.member_layers(defn, values["layers"], call, scope)
         params = self.layer_params(defn, values, call, scope)
         if defn.input_names:
             inputs, input_names = self.named_inputs(defn, own.inputs, scope, call)
@@ -690,6 +692,69 @@ class Expander:
             self.argument_errors(e, op, value[op], ctx, kpath + (op,))
             raise _Skip() from None
         return Wrapped(op, params)
+
+    def member_layers(self, defn: Any, value: Any, call: LayerCall, ctx: Any) -> Any:
+        """The inner layers of a container (``Sequential: {layers: [{Conv2D: {..., name: c}}, ...]}``), each
+        validated with its own type's arguments model and its name claimed (unique in the model), every error at
+        its own position."""
+        from .layers.containers import Member, Members
+
+        kpath = next(p for k, _, p in call.args if k == "layers")
+        doc = ctx.doc
+        if not isinstance(value, list) or not value:
+            self.error("E201", f"{defn.op}.layers is a non-empty list of layer entries, each with its name: "
+                               f"[{{Conv2D: {{filters: 8, kernel_size: 3, name: conv}}}}]. Received: "
+                               f"{short_repr(value, 80)}", doc.span(kpath), ctx, kpath)
+            raise _Skip()
+        members, failed = [], False
+        for i, entry in enumerate(value):
+            path = kpath + (i,)
+            try:
+                members.append(self.member_layer(defn, entry, path, ctx))
+            except _Skip:
+                failed = True
+        if failed:
+            raise _Skip()
+        return Members(tuple(Member(op, params, name) for op, params, name in members))
+
+    def member_layer(self, defn: Any, entry: Any, path: tuple, ctx: Any) -> tuple[str, Any, str]:
+        """One inner layer of a container: (type, validated parameters, name)."""
+        doc = ctx.doc
+        if not (isinstance(entry, dict) and len(entry) == 1 and next(iter(entry)) in registry.REGISTRY):
+            self.error("E201", f"{defn.op}.layers: an inner layer is one layer entry, its type as the key: "
+                               f"{{Conv2D: {{filters: 8, kernel_size: 3, name: conv}}}}. Received: "
+                               f"{short_repr(entry, 80)}", doc.span(path), ctx, path,
+                       hint=did_you_mean(next(iter(entry)), registry.REGISTRY) if isinstance(entry, dict)
+                       and len(entry) == 1 else None)
+            raise _Skip()
+        (op, args), = entry.items()
+        inner = registry.REGISTRY[op]
+        problem = defn.wraps(op, inner)
+        if problem:
+            self.error("E201", f"{defn.op}.layers: {problem}", doc.span(path + (op,), key=True), ctx, path + (op,))
+            raise _Skip()
+        if args is not None and not isinstance(args, dict):
+            self.error("E201", f"{defn.op}.layers: {op} takes a mapping of arguments with its name. Received: "
+                               f"{short_repr(args, 80)}", doc.span(path + (op,)), ctx, path + (op,))
+            raise _Skip()
+        args = dict(args or {})
+        name = args.pop("name", None)
+        if name is None:
+            self.error("E202", f"{defn.op}.layers: inner layer {op} needs its Keras name (name: ...)",
+                       doc.span(path + (op,), key=True), ctx, path + (op,),
+                       hint="a Sequential's layers are named explicitly: name: ${name}_conv")
+            raise _Skip()
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            self.error("E321", f"{_name_rule(name)}. Received: name={short_repr(name, 80)}",
+                       doc.span(path + (op, "name")), ctx, path + (op, "name"))
+            raise _Skip()
+        try:
+            params = inner.params.model_validate(args)
+        except pydantic.ValidationError as e:
+            self.argument_errors(e, op, entry[op], ctx, path + (op,))
+            raise _Skip() from None
+        self.claim_name(name, doc.span(path + (op, "name")), ctx)
+        return op, params, name
 
     def layer_params(self, defn: Any, values: dict[str, Any], call: LayerCall, ctx: Any) -> Any:
         """The layer's validated arguments. The same arguments give the same (immutable) parameters, so they are
@@ -977,6 +1042,7 @@ def assign_names(drafts: list[_Draft]) -> list[str]:
     they were claimed); every other layer gets Keras's automatic name in graph order (``conv2d``, ``conv2d_1``, ...),
     skipping the names given explicitly anywhere in the graph."""
     taken = {d.name for d in drafts if d.name is not None}
+    taken.update(m.name for d in drafts if d.op == "Sequential" for m in d.params.layers)  # a container's layers
     stems: dict[str, str] = {}
     counters: dict[str, int] = {}
     names = []

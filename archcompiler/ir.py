@@ -134,6 +134,10 @@ def _set_args(params: LayerParams) -> str:
 def _value_text(v: Any) -> str:
     if isinstance(getattr(v, "params", None), LayerParams):  # a wrapper's inner layer: LSTM{units=5}
         return f"{v.op}{{{_set_args(v.params)}}}"
+    items = getattr(v, "items", None)
+    if isinstance(items, tuple) and all(isinstance(getattr(m, "params", None), LayerParams) for m in items):
+        # a container's inner layers: [stem_conv=Conv2D{filters=96,...},stem_norm=LayerNormalization{...}]
+        return "[" + ",".join(f"{m.name}={m.op}{{{_set_args(m.params)}}}" for m in items) + "]"
     if hasattr(v, "to_config"):
         v = v.to_config()
     if isinstance(v, tuple):

@@ -70,7 +70,7 @@ class Compilation:
     @property
     def layer_count(self) -> int:
         """The number of Keras layers, as ``len(model.layers)`` counts them (inputs included): every node but the
-        tensor arithmetic (``AddConstant``, ``MultiplyConstant``), which Keras keeps as operations, not layers."""
+        tensor arithmetic (``AddConstant``, ``MultiplyConstant``, ``AddTensors``), which Keras keeps as operations, not layers."""
         return sum(1 for n in self.graph.nodes if REGISTRY[n.op].is_layer)
 
     def span_of(self, path: tuple) -> Span | None:

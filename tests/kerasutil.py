@@ -168,6 +168,19 @@ def profiler_unseen_flops(op: str, params: LayerParams, ins: Sequence[Shape], ou
     return 0
 
 
+def profiler_unseen_after(op: str, sources: Sequence[tuple[str, LayerParams]], flops: int) -> int:
+    """The part of a layer's static FLOPs (``flops``) that the profiler misses because of the layers feeding it
+    (``sources``: their types and parameters): a LayerNormalization reading a grouped convolution's output (the
+    XLA function's result, ConvNeXt's depthwise convolution) is not seen at all (its mean and variance ops get no
+    count), so all of it."""
+    from archcompiler.layers import REGISTRY
+
+    if op == "LayerNormalization" and any(REGISTRY[s].family == "conv" and getattr(p, "groups", 1) > 1
+                                          for s, p in sources):
+        return flops
+    return 0
+
+
 def static_summary(model: keras.Model) -> tuple[int, int, int]:
     """``(flops, trainable, non_trainable)`` of a Keras functional model by archc's rules, layer by layer.
 

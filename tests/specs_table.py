@@ -50,6 +50,11 @@ REFERENCE = {
     "specs/keras_applications/inception_resnet_v2.yaml": (55873736, 55813192, 60544, 782),
     "specs/keras_applications/mobilenetv3.yaml": (2554968, 2542856, 12112, 164),
     "specs/keras_applications/mobilenetv3large.yaml": (5507432, 5483032, 24400, 194),
+    "specs/keras_applications/convnext.yaml": (28589128, 28589128, 0, 135),
+    "specs/keras_applications/convnext_small.yaml": (50223688, 50223688, 0, 261),
+    "specs/keras_applications/convnext_base.yaml": (88591464, 88591464, 0, 261),
+    "specs/keras_applications/convnext_large.yaml": (197767336, 197767336, 0, 261),
+    "specs/keras_applications/convnext_xlarge.yaml": (350196968, 350196968, 0, 261),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

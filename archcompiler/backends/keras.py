@@ -208,22 +208,28 @@ def _rejected(comp: Compilation, node: Node, err: BaseException) -> CompileError
 
 #: The tensor arithmetic of the ``operation`` entries (layers/operations.py), by registry key: what
 #: keras.applications writes as ``x + 3.0`` or ``x * (1.0 / 6.0)``, an operation of the graph and not a layer.
-_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
-    "AddConstant": lambda x, p: x + p.value,
-    "MultiplyConstant": lambda x, p: x * p.value,
+_OPERATIONS: dict[str, Callable[..., Any]] = {
+    "AddConstant": lambda p, x: x + p.value,
+    "MultiplyConstant": lambda p, x: x * p.value,
+    "AddTensors": lambda p, x, y: x + y,
 }
 
 
 def make_layer(defn: LayerDef, params: LayerParams, name: str) -> Any:
     """The Keras layer of registry entry ``defn`` with the arguments ``params`` and the name ``name`` (not called
     on anything yet). A wrapper's inner layer (Bidirectional's ``layer``) is made first, the same way, named by
-    its type's default stem. For an ``operation`` entry, the function that applies its arithmetic to a tensor
-    (Keras names the operation itself)."""
+    its type's default stem. A container (Sequential) is a ``keras.Sequential`` of its inner layers, each made the
+    same way with its own name. For an ``operation`` entry, the function that applies its arithmetic to its
+    tensors (Keras names the operation itself)."""
+    from ..layers.containers import Members
     from ..layers.wrappers import Wrapped, inner_name
 
     if not defn.is_layer:
         arithmetic = _OPERATIONS[defn.op]
-        return lambda x: arithmetic(x, params)
+        return lambda *xs: arithmetic(params, *xs)
+    members = getattr(params, "layers", None)
+    if isinstance(members, Members):
+        return _keras().Sequential([make_layer(m.defn, m.params, m.name) for m in members], name=name)
 
     config = params.to_config()
     for key in config:
@@ -265,7 +271,7 @@ _CALLS: dict[str, Callable[[Any, list[Any], Sequence[str], dict], Any]] = {
     "list": lambda layer, xs, names, opts: layer(list(xs), **opts),
     "named": lambda layer, xs, names, opts: layer(**dict(zip(names, xs)), **opts),
     "sequence": lambda layer, xs, names, opts: layer(xs[0], initial_state=list(xs[1:]) or None, **opts),
-    "operation": lambda apply, xs, names, opts: apply(xs[0]),
+    "operation": lambda apply, xs, names, opts: apply(*xs),
 }
 
 

@@ -4,7 +4,7 @@ installed plugins, found by name on first need (see ``base.LayerRegistry`` and `
 from __future__ import annotations
 
 from . import (
-    activations, applications, attention, conv, core, embedding, merge, norm, operations, pooling, preprocessing,
+    activations, applications, attention, containers, conv, core, embedding, merge, norm, operations, pooling, preprocessing,
     recurrent, regularization, reshaping, wrappers,
 )
 from .base import REGISTRY_T, LayerDef, LayerRegistry, LayerParams, Shape, ShapeError, build_registry, default_name
@@ -12,7 +12,7 @@ from .base import REGISTRY_T, LayerDef, LayerRegistry, LayerParams, Shape, Shape
 REGISTRY: REGISTRY_T = build_registry(
     core.LAYERS, conv.LAYERS, norm.LAYERS, activations.LAYERS, pooling.LAYERS, merge.LAYERS, reshaping.LAYERS,
     preprocessing.LAYERS, regularization.LAYERS, embedding.LAYERS, recurrent.LAYERS, attention.LAYERS, wrappers.LAYERS,
-    operations.LAYERS, applications.LAYERS,
+    operations.LAYERS, applications.LAYERS, containers.LAYERS,
 )
 
 __all__ = ["REGISTRY", "LayerDef", "LayerRegistry", "LayerParams", "Shape", "ShapeError", "default_name", "get",

@@ -9,6 +9,9 @@ Keras backend imports, when it builds a model. The class comes from the registry
   the addition, one FLOP per element each.
 * ``LayerScale`` (``keras.src.applications.convnext``): ``x * gamma``, one trainable factor per channel (gamma,
   ``projection_dim`` weights, all ``init_values`` at first), ConvNeXt's layer scale; one FLOP per element.
+* ``StochasticDepth`` (``keras.src.applications.convnext``): ConvNeXt's drop path, which in training drops the
+  whole residual branch of a sample with probability ``drop_path_rate`` (scaling the kept ones) and at inference
+  passes its input through. No weights; 0 FLOPs at inference (the profiler's graph is the identity).
 """
 
 from __future__ import annotations
@@ -83,4 +86,21 @@ LAYER_SCALE = LayerDef(
     label=lambda p: f"γ={number_text(p.init_values)}",
 )
 
-LAYERS = (CUSTOM_SCALE_LAYER, LAYER_SCALE)
+
+class StochasticDepthParams(LayerParams):
+    """Arguments of keras.applications' ``StochasticDepth`` (ConvNeXt)."""
+
+    drop_path_rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="The probability of dropping a sample's residual branch in training, in [0, 1].")
+
+
+STOCHASTIC_DEPTH = LayerDef(
+    op="StochasticDepth", params=StochasticDepthParams, infer=lambda p, ins: ins[0],
+    count_flops=lambda p, ins, out: 0, family="regularization", positional="drop_path_rate",
+    keras_module="keras.src.applications.convnext",
+    doc="keras.applications' ConvNeXt stochastic depth: in training, drops a sample's whole residual branch with "
+        "probability `drop_path_rate` (scaling what is kept by 1 / (1 - rate)); at inference the identity.",
+    label=lambda p: f"drop path {number_text(p.drop_path_rate)}",
+)
+
+LAYERS = (CUSTOM_SCALE_LAYER, LAYER_SCALE, STOCHASTIC_DEPTH)

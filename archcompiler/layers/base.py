@@ -43,7 +43,8 @@ Known deviations, where the profiler does not see work that archc counts:
 
 * a grouped convolution (``groups > 1``) runs in an XLA-compiled function the profiler cannot see into, so it
   reports 0 for the whole layer; archc counts the real work (``2 * prod(kernel_size) * Cin / groups`` per output
-  element plus bias adds);
+  element plus bias adds). A LayerNormalization that reads such a layer's output (ConvNeXt's blocks) is not seen
+  either (the profiler reports 0 for it); archc counts it as any other;
 * MaxPooling3D and AveragePooling3D: the profiler has no rule for their ops and reports 0; archc counts the window
   area per output element, as for 1D and 2D;
 * Conv3DTranspose: the profiler has no rule for its kernel's op and sees only the bias add; archc counts the kernel
@@ -520,8 +521,8 @@ class LayerDef:
             input (``layer(x)``); ``list``, on the list of its inputs (``layer([a, b])``, the merges); ``named``,
             by the names of its inputs (``layer(query=q, value=v)``); ``sequence``, a recurrent layer on its first
             input with the others as its initial state (``layer(x, initial_state=[h, c])``). The parameters'
-            ``call_options()`` are passed with them; ``operation``, no layer at all: tensor arithmetic on the one
-            input (``x + value``), an operation of the Keras graph that ``model.layers`` and archc's layer count
+            ``call_options()`` are passed with them; ``operation``, no layer at all: tensor arithmetic on the
+            input(s) (``x + value``, ``x + y``), an operation of the Keras graph that ``model.layers`` and archc's layer count
             leave out (layers/operations.py).
         input_names: the names of the layer's inputs, in the order Keras takes them (``query``, ``value``, ``key``);
             an entry may then give its inputs by name (``inputs: {query: q, value: v}``). The first ``arity[0]``
@@ -531,8 +532,9 @@ class LayerDef:
             several, ``infer`` returns one shape per output, in that order; the other rules see the first.
         dtype: the element type of the output when the layer fixes it (Embedding: float32 from integer ids);
             None: the first input's.
-        wraps: for a wrapper (Bidirectional, TimeDistributed), whose ``layer`` argument is another layer entry:
-            a check of the inner layer's type, ``(op, definition) -> problem or None``; None for other layers.
+        wraps: for a wrapper (Bidirectional, TimeDistributed), whose ``layer`` argument is another layer entry,
+            or a container (Sequential), whose ``layers`` argument is a list of them: a check of an inner layer's
+            type, ``(op, definition) -> problem or None``; None for other layers.
         arithmetic: for an ``operation`` entry, the tensor expression it stands for (``x + value``); its
             ``keras_class`` is then the class of the operation Keras records (``Add``), not a layer class.
         keras_module: the module that defines ``keras_class`` when it is not ``keras.layers`` (keras.applications'

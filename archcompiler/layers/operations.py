@@ -1,4 +1,5 @@
-"""Tensor arithmetic with a constant: AddConstant (``x + value``) and MultiplyConstant (``x * value``).
+"""Tensor arithmetic: with a constant, AddConstant (``x + value``) and MultiplyConstant (``x * value``); of two
+tensors, AddTensors (``x + y``).
 
 keras.applications writes some steps as arithmetic on symbolic tensors rather than as layers (MobileNetV3's hard
 sigmoid is ``ReLU(6.0)(x + 3.0) * (1.0 / 6.0)``). In Keras 3 such an expression is an operation of the functional
@@ -6,7 +7,9 @@ graph: it is in ``model.operations`` but not in ``model.layers``, has no weights
 entries are that: the Keras backend applies the arithmetic to the tensor (``call_style`` ``operation``) instead of
 making a layer (Keras records it as an operation of class ``Add`` or ``Multiply``, the entries'
 ``keras_class``), and archc's layer count, like ``len(model.layers)``, leaves them out. Their output has the input's
-shape; TensorFlow's profiler counts one FLOP per element (AddV2, Mul with a scalar).
+shape; TensorFlow's profiler counts one FLOP per element (AddV2, Mul with a scalar). AddTensors (ConvNeXt's
+``inputs + layer(x)``) takes two inputs of the same or broadcastable shapes (Keras's broadcasting, as for the Add
+layer); its output has the broadcast shape and the profiler counts one FLOP per output element (AddV2).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Annotated, Any, Optional
 from pydantic import AfterValidator, Field
 
 from .base import LayerDef, LayerParams, Shape, numel, same_shape
+from .merge import broadcast
 from .labels import number_text
 
 
@@ -66,4 +70,21 @@ MULTIPLY_CONSTANT = LayerDef(
         "(an operation of the Keras graph, not a layer: not in `model.layers`, no weights).",
 )
 
-LAYERS = (ADD_CONSTANT, MULTIPLY_CONSTANT)
+class AddTensorsParams(LayerParams):
+    """``x + y`` has no arguments."""
+
+
+def _broadcast_shape(p: Any, ins: list[Shape]) -> Shape:
+    a, b = ins
+    return broadcast("AddTensors", a, b, ins)
+
+
+ADD_TENSORS = LayerDef(
+    op="AddTensors", params=AddTensorsParams, infer=_broadcast_shape, count_flops=_per_element, family="merge",
+    arity=(2, 2), call_style="operation", keras_class="Add", arithmetic="x + y", label=lambda p: "+",
+    doc="Adds its two inputs (the same or broadcastable shapes): the tensor arithmetic `x + y` as keras.applications "
+        "writes it (ConvNeXt's `inputs + layer(x)`; an operation of the Keras graph, not a layer: not in "
+        "`model.layers`, no weights).",
+)
+
+LAYERS = (ADD_CONSTANT, MULTIPLY_CONSTANT, ADD_TENSORS)

@@ -404,7 +404,15 @@ def randomize(model: keras.Model, seed: int = 0) -> None:
 
 
 def weighted(model: keras.Model) -> list[Any]:
-    return [layer for layer in model.layers if layer.weights]
+    """The layers that hold weights, in order, a nested model's (a Sequential used as a layer) opened, as
+    load_weights_by_name matches them."""
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            out.extend(weighted(layer))
+        elif layer.weights:
+            out.append(layer)
+    return out
 
 
 def copy_by_order(src: keras.Model, dst: keras.Model) -> int:
@@ -1190,3 +1198,86 @@ def test_layer_scale_is_convnexts_class_with_its_weights(tmp_path: Path) -> None
     assert kerasutil.split_params(built) == kerasutil.split_params(ref) == (6 * 27 + 6 + 12 + 6, 0)
     assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(2).normal(size=(2, 8, 8, 3)).astype(
         "float32"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keras.applications: ConvNeXt Tiny ... XLarge (convnext.yaml; the others extend it with their depths and widths)
+# ---------------------------------------------------------------------------------------------------------------
+
+CONVNEXT = {"Tiny": "convnext", "Small": "convnext_small", "Base": "convnext_base", "Large": "convnext_large",
+            "XLarge": "convnext_xlarge"}
+
+
+def same_residual_adds(ref: keras.Model, built: keras.Model) -> None:
+    """Each block's residual `inputs + x` is an operation of the graph (class Add), not a layer, as in Keras."""
+    def arithmetic(model: keras.Model) -> list[str]:
+        return [type(op).__name__ for op in model.operations if not isinstance(op, keras.layers.Layer)]
+    assert arithmetic(built) == arithmetic(ref)
+
+
+def inner_layers(model: keras.Model) -> dict[str, list[tuple[str, str]]]:
+    return {layer.name: [(inner.name, type(inner).__name__) for inner in layer.layers]
+            for layer in model.layers if isinstance(layer, keras.Sequential)}
+
+
+def convnext(variant: str, **options: Any) -> tuple[keras.Model, keras.Model]:
+    ref = getattr(keras.applications, f"ConvNeXt{variant}")(weights=None, input_shape=(32, 32, 3), **options)
+    built = spec(f"keras_applications/{CONVNEXT[variant]}.yaml", input_shape=[32, 32, 3], **options)
+    same_residual_adds(ref, built)
+    assert inner_layers(built) == inner_layers(ref) and len(inner_layers(ref)) == 4
+    return ref, built
+
+
+def test_convnext_tiny_at_32x32() -> None:
+    """The stem and the three downsampling blocks are keras.Sequential layers with Keras's inner layers; 32x32
+    is the smallest input keras.applications allows (the last stage runs at 1x1)."""
+    ref, built = convnext("Tiny")
+    assert len(built.layers) == len(ref.layers) == 135
+    check_application("keras_applications/convnext", ref, built)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["Small", "Base", "Large", "XLarge"])
+def test_convnext_small_to_xlarge_at_32x32(variant: str) -> None:
+    ref, built = convnext(variant)
+    assert len(built.layers) == len(ref.layers) == 261
+    check_application(f"keras_applications/{CONVNEXT[variant]}", ref, built)
+
+
+@pytest.mark.parametrize("pooling", ["avg", pytest.param("max", marks=pytest.mark.slow),
+                                     pytest.param(None, marks=pytest.mark.slow)])
+def test_convnext_without_top(pooling: str | None) -> None:
+    ref, built = convnext("Tiny", include_top=False, pooling=pooling)
+    check_application(f"keras_applications/convnext-notop-{pooling}", ref, built)
+
+
+def test_convnext_with_stochastic_depth_and_its_options() -> None:
+    """drop_path_rate > 0 gives keras.applications' StochasticDepth layers (the first block keeps its identity, at
+    rate 0) with Keras's linearly rising rates; at inference they pass their input, so the predictions agree too.
+    Also: no preprocessing, no layer scale, another head."""
+    from keras.src.applications.convnext import ConvNeXt
+
+    options = dict(depths=[1, 2, 2, 1], projection_dims=[8, 16, 24, 32], drop_path_rate=0.3,
+                   layer_scale_init_value=None, include_preprocessing=False, classes=7, classifier_activation=None)
+    ref = ConvNeXt(**options, weights=None, input_shape=(32, 32, 3), name="convnext_custom")
+    options = {**options, "classifier_activation": "linear"}
+    built = spec("keras_applications/convnext.yaml", input_shape=[32, 32, 3], model_name="convnext_custom", **options)
+
+    def rates(model: keras.Model) -> dict[str, float]:
+        return {layer.name: layer.get_config()["drop_path_rate"] for layer in model.layers
+                if type(layer).__name__ == "StochasticDepth"}
+    assert rates(built) == pytest.approx(rates(ref)) and len(rates(ref)) == 5
+    assert built.get_layer("convnext_custom_stage_0_block_0_identity")
+    same_residual_adds(ref, built)
+    check_application("keras_applications/convnext-custom", ref, built)
+
+
+@pytest.mark.slow
+def test_convnext_keras_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """The Sequential sub-models, LayerScale and StochasticDepth (keras.applications' classes) survive a .keras
+    file: a new process without archc loads it and predicts the same."""
+    built = spec("keras_applications/convnext.yaml", input_shape=[32, 32, 3], depths=[1, 1, 1, 1],
+                 projection_dims=[8, 16, 24, 32], drop_path_rate=0.2, classes=5)
+    assert len({type(layer).__name__ for layer in built.layers} & {"Sequential", "LayerScale", "StochasticDepth"}) == 3
+    assert_loads_in_a_fresh_process(built, tmp_path, np.random.default_rng(3).normal(size=(2, 32, 32, 3)).astype(
+        "float32") * 50)

@@ -380,6 +380,12 @@ CASES: dict[str, list[Case]] = {
     "LayerScale": [Case({"init_values": 1e-6, "projection_dim": 8}, [(4, 4, 8)]),
                    Case({"init_values": 0.5, "projection_dim": 3}, [(5, 3)])],
     "MultiplyConstant": [Case({"value": 1.0 / 6.0}, [(1, 1, 8)]), Case({"value": 2.0}, [(3, 4)])],
+    "AddTensors": [Case({}, [(4, 4, 8), (4, 4, 8)]), Case({}, [(5, 3), (1, 3)])],
+    "StochasticDepth": [Case({"drop_path_rate": 0.2}, [(4, 4, 8)]), Case({"drop_path_rate": 0.0}, [(5,)])],
+    "Sequential": [Case({"layers": [{"Conv2D": {"filters": 4, "kernel_size": 2, "strides": 2, "name": "c"}},
+                                    {"LayerNormalization": {"epsilon": 1e-6, "name": "n"}}]}, [(8, 8, 3)]),
+                   Case({"layers": [{"BatchNormalization": {"name": "b"}}, {"Dense": {"units": 5, "name": "d"}}]},
+                        [(6,)])],
 }
 
 PARAMS = [pytest.param(op, case, id=f"{op}-{i}") for op, cases in CASES.items() for i, case in enumerate(cases)]

@@ -104,6 +104,11 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/inception_resnet_v2": (55_873_736, 55_813_192, 60_544, 782),
     "keras_applications/mobilenetv3": (2_554_968, 2_542_856, 12_112, 164),
     "keras_applications/mobilenetv3large": (5_507_432, 5_483_032, 24_400, 194),
+    "keras_applications/convnext": (28_589_128, 28_589_128, 0, 135),
+    "keras_applications/convnext_small": (50_223_688, 50_223_688, 0, 261),
+    "keras_applications/convnext_base": (88_591_464, 88_591_464, 0, 261),
+    "keras_applications/convnext_large": (197_767_336, 197_767_336, 0, 261),
+    "keras_applications/convnext_xlarge": (350_196_968, 350_196_968, 0, 261),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -114,6 +119,7 @@ PROFILER_KNOWN: dict[str, int] = {
     "keras_applications/xception": 16_773_724_144,
     "keras_applications/nasnet": 1_147_877_052,
     "keras_applications/nasnet_large": 47_801_959_902,
+    "keras_applications/convnext": 8_758_581_959,
 }
 
 #: Profiles of models larger than this (parameters) hold a lock so that two never run at once.
@@ -144,9 +150,10 @@ def key(path: Path) -> str:
 #: EfficientNet-B0, EfficientNetV2-B0) stays in the default run.
 _LARGE = {"keras_applications/densenet169", "keras_applications/densenet201", "keras_applications/inception_resnet_v2",
           *(f"keras_applications/efficientnetb{i}" for i in range(1, 8)),
-          *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l"))}
+          *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l")),
+          *(f"keras_applications/convnext_{v}" for v in ("small", "base", "large", "xlarge"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
-                 "keras_applications/nasnet_large", *_LARGE}
+                 "keras_applications/nasnet_large", "keras_applications/convnext", *_LARGE}
 SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", *_LARGE}
 
 
@@ -267,6 +274,12 @@ def check_config(name: str, args: dict, cfg: dict) -> None:
             assert ours["class_name"] == cfg[arg]["class_name"], f"{name}.layer: {ours['class_name']}"
             check_config(f"{name}.layer", ours["config"], cfg[arg]["config"])
             continue
+        if arg == "layers" and isinstance(ours, list):  # a container's inner layers, one by one
+            inner = [m for m in cfg[arg] if m["class_name"] != "InputLayer"]  # Keras's config starts with its input
+            assert [m["class_name"] for m in ours] == [m["class_name"] for m in inner], f"{name}.layers"
+            for k, (mine, theirs) in enumerate(zip(ours, inner)):
+                check_config(f"{name}.layers[{k}]", mine["config"], theirs["config"])
+            continue
         assert _same(ours, cfg[arg], arg), f"{name}.{arg}: spec {ours!r}, Keras {cfg[arg]!r}"
 
 
@@ -332,13 +345,17 @@ LOOPED = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
 
 def profiler_blind_flops(comp: Compilation) -> int:
     """FLOPs the profiler does not see (grouped convolutions, 3D window pools, 3D transposed convolutions' kernels:
-    ``kerasutil.profiler_unseen_flops``)."""
+    ``kerasutil.profiler_unseen_flops``; a LayerNormalization that reads a grouped convolution's output:
+    ``kerasutil.profiler_unseen_after``)."""
     total = 0
     for n in comp.graph.nodes:
         if n.op == "Input":
             continue
         ins = [comp.types[i].shape for i in n.inputs]
         total += kerasutil.profiler_unseen_flops(n.op, n.params, ins, comp.types[n.name].shape)
+        sources = [comp.graph.node(i) for i in n.inputs]
+        total += kerasutil.profiler_unseen_after(n.op, [(s.op, s.params) for s in sources],
+                                                 comp.stats.nodes[n.name].flops or 0)
     return total
 
 

@@ -136,8 +136,8 @@ def test_a_resolved_spec_says_what_kind_of_file_it_is() -> None:
 def test_merges_are_called_on_a_list_and_every_other_layer_on_its_tensor() -> None:
     for op, d in REGISTRY.items():
         assert d.call_style in CALL_STYLES
-        if d.arithmetic:  # tensor arithmetic with a constant: an operation on the one input, not a layer
-            assert d.call_style == "operation" and d.arity == (1, 1) and not d.is_layer, op
+        if d.arithmetic:  # tensor arithmetic: an operation on the input (x + value) or the two (x + y), not a layer
+            assert d.call_style == "operation" and d.arity in ((1, 1), (2, 2)) and not d.is_layer, op
             continue
         if d.input_names:  # named inputs: by name, or a list in the declared order (Attention)
             assert d.call_style in ("named", "list", "sequence"), op
