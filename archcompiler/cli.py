@@ -659,8 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("diff", cmd_diff, "compare two specs: parameters, FLOPs, shapes, blocks and layers",
              "Compares spec A with spec B (or A with itself under --set overrides): the change in parameters, "
-             "FLOPs, MACs and output shapes in total and per block instance (matched by path), and the layers "
-             "added, removed and changed (matched by name), with each changed argument. Exit 0, or with "
+             "FLOPs, MACs and output shapes in total and per block instance, and the layers added, removed and "
+             "changed, with each changed argument. Layers and instances named in the spec match by name, those "
+             "with Keras's automatic names by place (a shifted automatic name is no change). Exit 0, or with "
              "--exit-code 1 when they differ, like diff; 2 when a spec does not compile (the errors of both). "
              "Never imports TensorFlow.")
     sp.epilog = ("exit codes (like diff): 0 ok (with --exit-code: no differences), 1 with --exit-code: the specs "

@@ -1,10 +1,14 @@
 """Comparing two compiled specs: what changes in parameters, FLOPs, MACs and shapes, per block instance and in
 total, and which layers are added, removed or changed (with the changed arguments). No TensorFlow involved.
 
-Layers are matched by name (names are unique in a network) and block instances by their path of scopes
-(``stage2/residual_3``). Entries come in the order of B's graph; an entry only in A comes right after the entry
-that precedes it in A (or first, when nothing does). :func:`diff` returns an immutable :class:`Diff`;
-:data:`FORMATS` holds its writers (text, JSON, Markdown).
+Entries are matched by what the spec says, not by Keras's automatic names, which count the layers (and block
+instances) of a type made so far and so shift when one is added earlier. A layer or block instance named in the
+spec matches the one of that name (:func:`layer_keys`); one with an automatic name (``conv2d_5``,
+``residual_3``) matches by place: the block instance it sits in (matched the same way) and its ordinal among the
+layers of its type with automatic names directly in that instance (among the instances of its block in its
+parent). A matched entry whose automatic name differs is *renamed*; that alone is no change. Entries come in the
+order of B's graph; an entry only in A comes right after the entry that precedes it in A (or first, when nothing
+does). :func:`diff` returns an immutable :class:`Diff`; :data:`FORMATS` holds its writers (text, JSON, Markdown).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Optional, Sequence, TypeVar
 
-from .ir import _value_text
+from .ir import _value_text, node_of, output_of
 from .stats import Counts
 
 #: The version of the JSON form (``archc diff --format json``); raised when a key changes meaning or goes away.
@@ -54,15 +58,25 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class BlockDiff:
-    """One block instance, matched by its scope path."""
+    """One block instance: its path of instance names in A and in B (``scopes``; None on a side without it)."""
 
-    scope: tuple[str, ...]
+    scopes: Change
     status: str
     block: Change
     output_shape: Change
     params: Change
     flops: Change
     macs: Change
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """The instance's path in B (in A for a removed one)."""
+        return self.scopes.a if self.scopes.b is None else self.scopes.b
+
+    @property
+    def renamed(self) -> bool:
+        """True for an instance of both sides whose path of names differs (automatic names only)."""
+        return self.scopes.a is not None and self.scopes.b is not None and self.scopes.differs
 
     @property
     def level(self) -> int:
@@ -80,10 +94,11 @@ class ArgChange:
 
 @dataclass(frozen=True, slots=True)
 class LayerDiff:
-    """One layer, matched by name: its type, scope, inputs, output shapes and counts on both sides, and its
-    arguments that differ."""
+    """One layer: its names, type, scope, inputs, output shapes and counts on both sides, and its arguments that
+    differ. ``inputs_differ`` and ``scope_differs`` compare what the names denote: the inputs are other layers (or
+    the same layers under other automatic names), the scope other block instances."""
 
-    name: str
+    names: Change
     status: str
     type: Change
     scope: Change
@@ -93,6 +108,18 @@ class LayerDiff:
     flops: Change
     macs: Change
     arguments: tuple[ArgChange, ...] = ()
+    inputs_differ: bool = False
+    scope_differs: bool = False
+
+    @property
+    def name(self) -> str:
+        """The layer's name in B (in A for a removed layer)."""
+        return self.names.a if self.names.b is None else self.names.b
+
+    @property
+    def renamed(self) -> bool:
+        """True for a layer of both sides whose (automatic) name differs."""
+        return self.names.a is not None and self.names.b is not None and self.names.differs
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +132,7 @@ class Diff:
     outputs: tuple[tuple[str, Change], ...]
     blocks: tuple[BlockDiff, ...]
     layers: tuple[LayerDiff, ...]
+    output_names: tuple[Change, ...] = ()  # each output's layer name in A and B, in the order of ``outputs``
 
     @property
     def changed_layers(self) -> tuple[LayerDiff, ...]:
@@ -114,6 +142,11 @@ class Diff:
     def count(self, status: str) -> int:
         """How many layers have ``status``."""
         return sum(1 for x in self.layers if x.status == status)
+
+    @property
+    def renamed(self) -> int:
+        """How many layers of both sides have another automatic name in B (changed or not)."""
+        return sum(1 for x in self.layers if x.renamed)
 
     @property
     def differs(self) -> bool:
@@ -174,15 +207,73 @@ def _block_order(graph: Any) -> list[tuple[str, ...]]:
     return list(seen)
 
 
-def _blocks(a: Any, b: Any) -> tuple[BlockDiff, ...]:
-    ba = {x.scope: x for x in a.graph.blocks}
-    bb = {x.scope: x for x in b.graph.blocks}
+def instance_keys(graph: Any) -> dict[tuple[str, ...], tuple]:
+    """The matching key of each block instance path (and of ``()``, the top level): the parent's key and, for an
+    instance named in the spec, ``("name", name)``; for one with an automatic name, ``("auto", block, k)`` with
+    ``k`` its ordinal among the instances of that block with automatic names in the same parent."""
+    counts: dict[tuple, int] = {}
+    own: dict[tuple[str, ...], tuple] = {}
+    for x in graph.blocks:  # siblings come in the order they were called
+        if x.auto_name:
+            k = counts[x.scope[:-1], x.block] = counts.get((x.scope[:-1], x.block), -1) + 1
+            own[x.scope] = ("auto", x.block, k)
+        else:
+            own[x.scope] = ("name", x.scope[-1])
+    keys: dict[tuple[str, ...], tuple] = {(): ()}
+
+    def key(scope: tuple[str, ...]) -> tuple:
+        if scope not in keys:
+            keys[scope] = key(scope[:-1]) + (own.get(scope, ("name", scope[-1])),)
+        return keys[scope]
+    for scope in own:
+        key(scope)
+    return keys
+
+
+def layer_keys(graph: Any, instances: dict[tuple[str, ...], tuple]) -> dict[str, tuple]:
+    """The matching key of each layer name: ``("name", name)`` for a name given in the spec; for an automatic
+    one, ``("auto", instance key, op, k)`` with ``k`` the layer's ordinal among the layers of its type with
+    automatic names directly in its block instance (in graph order)."""
+    counts: dict[tuple, int] = {}
+    out = {}
+    for n in graph.nodes:
+        if n.auto_name:
+            where = instances.get(n.scope, tuple(("name", s) for s in n.scope))
+            k = counts[where, n.op] = counts.get((where, n.op), -1) + 1
+            out[n.name] = ("auto", where, n.op, k)
+        else:
+            out[n.name] = ("name", n.name)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """One side's matching keys: of block instance paths and of layer names."""
+
+    blocks: dict[tuple[str, ...], tuple]
+    layers: dict[str, tuple]
+
+    @classmethod
+    def of(cls, graph: Any) -> "_Keys":
+        blocks = instance_keys(graph)
+        return cls(blocks, layer_keys(graph, blocks))
+
+    def ref(self, ref: str) -> tuple:
+        """The key of a tensor reference: its layer's key and the output's name (``lstm:state_h``)."""
+        return self.layers[node_of(ref)], output_of(ref)
+
+
+def _blocks(a: Any, b: Any, ka: _Keys, kb: _Keys) -> tuple[BlockDiff, ...]:
+    ba = {ka.blocks[x.scope]: x for x in a.graph.blocks}
+    bb = {kb.blocks[x.scope]: x for x in b.graph.blocks}
     out = []
-    order = merge_order([s for s in _block_order(a.graph) if s in ba], [s for s in _block_order(b.graph) if s in bb])
-    for scope in order:
-        xa, xb = ba.get(scope), bb.get(scope)
-        ca = a.stats.blocks.get(scope, Counts()) if xa else None
-        cb = b.stats.blocks.get(scope, Counts()) if xb else None
+    order = merge_order([ka.blocks[s] for s in _block_order(a.graph) if ka.blocks[s] in ba],
+                        [kb.blocks[s] for s in _block_order(b.graph) if kb.blocks[s] in bb])
+    for key in order:
+        xa, xb = ba.get(key), bb.get(key)
+        ca = a.stats.blocks.get(xa.scope, Counts()) if xa else None
+        cb = b.stats.blocks.get(xb.scope, Counts()) if xb else None
+        scopes = Change(xa.scope if xa else None, xb.scope if xb else None)
         block = Change(xa.block if xa else None, xb.block if xb else None)
         shape = Change(a.types[xa.output].shape if xa else None, b.types[xb.output].shape if xb else None)
         params = Change(ca.total if ca else None, cb.total if cb else None)
@@ -191,19 +282,20 @@ def _blocks(a: Any, b: Any) -> tuple[BlockDiff, ...]:
         changed = any(c.differs for c in (block, shape, params, flops, macs))
         if xa and xb and ca != cb:
             changed = True  # trainable and non-trainable split differently
-        out.append(BlockDiff(scope, _status(xa is not None, xb is not None, changed), block, shape, params,
+        out.append(BlockDiff(scopes, _status(xa is not None, xb is not None, changed), block, shape, params,
                              flops, macs))
     return tuple(out)
 
 
-def _layers(a: Any, b: Any) -> tuple[LayerDiff, ...]:
-    na = {n.name: n for n in a.graph.nodes}
-    nb = {n.name: n for n in b.graph.nodes}
+def _layers(a: Any, b: Any, ka: _Keys, kb: _Keys) -> tuple[LayerDiff, ...]:
+    na = {ka.layers[n.name]: n for n in a.graph.nodes}
+    nb = {kb.layers[n.name]: n for n in b.graph.nodes}
     out = []
-    for name in merge_order(list(na), list(nb)):
-        xa, xb = na.get(name), nb.get(name)
-        ca = a.stats.nodes[name] if xa else None
-        cb = b.stats.nodes[name] if xb else None
+    for key in merge_order(list(na), list(nb)):
+        xa, xb = na.get(key), nb.get(key)
+        ca = a.stats.nodes[xa.name] if xa else None
+        cb = b.stats.nodes[xb.name] if xb else None
+        names = Change(xa.name if xa else None, xb.name if xb else None)
         type_ = Change(xa.op if xa else None, xb.op if xb else None)
         scope = Change("/".join(xa.scope) if xa else None, "/".join(xb.scope) if xb else None)
         inputs = Change(xa.inputs if xa else None, xb.inputs if xb else None)
@@ -212,24 +304,32 @@ def _layers(a: Any, b: Any) -> tuple[LayerDiff, ...]:
         flops = Change(ca.flops if ca else None, cb.flops if cb else None)
         macs = Change(ca.macs if ca else None, cb.macs if cb else None)
         arguments: tuple[ArgChange, ...] = ()
-        changed = False
+        changed = inputs_differ = scope_differs = False
         if xa and xb:
             aa, ab = _args(xa.params), _args(xb.params)
             arguments = tuple(ArgChange(k, aa.get(k), ab.get(k)) for k in merge_order(list(aa), list(ab))
                               if aa.get(k) != ab.get(k))
             if xa.trainable != xb.trainable:
                 arguments += (ArgChange("trainable", json.dumps(xa.trainable), json.dumps(xb.trainable)),)
-            changed = (bool(arguments) or ca != cb
-                       or any(c.differs for c in (type_, scope, inputs, shape, params, flops, macs)))
-        out.append(LayerDiff(name, _status(xa is not None, xb is not None, changed), type_, scope, inputs, shape,
-                             params, flops, macs, arguments))
+            inputs_differ = [ka.ref(i) for i in xa.inputs] != [kb.ref(i) for i in xb.inputs]
+            scope_differs = ka.blocks.get(xa.scope) != kb.blocks.get(xb.scope)
+            changed = (bool(arguments) or ca != cb or inputs_differ or scope_differs
+                       or any(c.differs for c in (type_, shape, params, flops, macs)))
+        out.append(LayerDiff(names, _status(xa is not None, xb is not None, changed), type_, scope, inputs, shape,
+                             params, flops, macs, arguments, inputs_differ, scope_differs))
     return tuple(out)
 
 
-def _outputs(a: Any, b: Any) -> tuple[tuple[str, Change], ...]:
-    oa = {o: a.types[o].shape for o in a.graph.outputs}
-    ob = {o: b.types[o].shape for o in b.graph.outputs}
-    return tuple((o, Change(oa.get(o), ob.get(o))) for o in merge_order(list(oa), list(ob)))
+def _outputs(a: Any, b: Any, ka: _Keys, kb: _Keys) -> tuple[tuple[tuple[str, Change], ...], tuple[Change, ...]]:
+    oa = {ka.ref(o): o for o in a.graph.outputs}
+    ob = {kb.ref(o): o for o in b.graph.outputs}
+    outputs, names = [], []
+    for key in merge_order(list(oa), list(ob)):
+        ra, rb = oa.get(key), ob.get(key)
+        outputs.append((ra if rb is None else rb, Change(a.types[ra].shape if ra else None,
+                                                         b.types[rb].shape if rb else None)))
+        names.append(Change(ra, rb))
+    return tuple(outputs), tuple(names)
 
 
 def _side(comp: Any) -> Side:
@@ -238,7 +338,10 @@ def _side(comp: Any) -> Side:
 
 def diff(a: Any, b: Any) -> Diff:
     """The differences between the compilations ``a`` and ``b`` (:class:`~archcompiler.pipeline.Compilation`)."""
-    return Diff(_side(a), _side(b), _total_changes(a, b), _outputs(a, b), _blocks(a, b), _layers(a, b))
+    ka, kb = _Keys.of(a.graph), _Keys.of(b.graph)
+    outputs, output_names = _outputs(a, b, ka, kb)
+    return Diff(_side(a), _side(b), _total_changes(a, b), outputs, _blocks(a, b, ka, kb), _layers(a, b, ka, kb),
+                output_names)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -299,10 +402,21 @@ def _visible(d: Diff, depth: Optional[int]) -> list[BlockDiff]:
     return [x for x in d.blocks if x.status != UNCHANGED and (depth is None or x.level < depth)]
 
 
+def _renaming(a: Optional[str], b: Optional[str]) -> str:
+    """``b``, or ``a -> b`` when both are there and differ (``a`` alone for an entry only in A)."""
+    if b is None or a is None or a == b:
+        return a if b is None else b
+    return f"{a} -> {b}"
+
+
+def _block_name(x: BlockDiff) -> str:
+    return _renaming(x.scopes.a[-1] if x.scopes.a else None, x.scopes.b[-1] if x.scopes.b else None)
+
+
 def _block_rows(d: Diff, depth: Optional[int]) -> list[list[str]]:
     rows = []
     for x in _visible(d, depth):
-        label = "  " * x.level + f"{_MARK[x.status]} {x.scope[-1]} ({x.block.b or x.block.a})"
+        label = "  " * x.level + f"{_MARK[x.status]} {_block_name(x)} ({x.block.b or x.block.a})"
         if x.block.differs and x.status == CHANGED:
             label += f" was {x.block.a}"
         rows.append([label, _shape_change(x.output_shape), _num(x.params.a), _num(x.params.b),
@@ -318,9 +432,9 @@ def _layer_lines(x: LayerDiff) -> list[str]:
             lines.append(f"type: {x.type.a} -> {x.type.b}")
         lines += [f"{g.name}: {g.a if g.a is not None else '(none)'} -> {g.b if g.b is not None else '(none)'}"
                   for g in x.arguments]
-        if x.inputs.differs:
+        if x.inputs_differ:
             lines.append(f"inputs: {', '.join(x.inputs.a)} -> {', '.join(x.inputs.b)}")
-        if x.scope.differs:
+        if x.scope_differs:
             lines.append(f"scope: {x.scope.a or '(top level)'} -> {x.scope.b or '(top level)'}")
         if x.output_shape.differs:
             lines.append(f"output shape: {_shape_change(x.output_shape, _layer_shape)}")
@@ -337,12 +451,23 @@ def _layer_heading(x: LayerDiff) -> str:
     params = x.params.b if x.status != REMOVED else x.params.a
     where = f" @{side}" if side else ""
     tail = f"  {_layer_shape(shape)}, {_num(params)} params" if x.status != CHANGED else ""
-    return f"{_MARK[x.status]} {x.name} ({x.type.b or x.type.a}){where}{tail}"
+    return f"{_MARK[x.status]} {_renaming(x.names.a, x.names.b)} ({x.type.b or x.type.a}){where}{tail}"
+
+
+def _renamed_text(n: int) -> str:
+    """The count of matched entries whose automatic names differ (no change by itself), when there are some."""
+    return f"; {n} with another automatic name in B" if n else ""
 
 
 def _layer_count_line(d: Diff) -> str:
     return (f"{d.count(ADDED)} added, {d.count(REMOVED)} removed, {d.count(CHANGED)} changed, "
-            f"{d.count(UNCHANGED)} unchanged")
+            f"{d.count(UNCHANGED)} unchanged" + _renamed_text(d.renamed))
+
+
+def _block_count_line(d: Diff, depth: Optional[int], rows: int) -> str:
+    shown = [x for x in d.blocks if depth is None or x.level < depth]
+    unchanged = sum(1 for x in shown if x.status == UNCHANGED)
+    return f"{rows} differ, {unchanged} unchanged" + _renamed_text(sum(1 for x in shown if x.renamed))
 
 
 def _table(head: list[str], body: list[list[str]], left: int) -> list[str]:
@@ -353,8 +478,21 @@ def _table(head: list[str], body: list[list[str]], left: int) -> list[str]:
     return [line(head), "-" * (sum(widths) + 2 * (len(widths) - 1)), *map(line, body)]
 
 
+def _output_names(d: Diff, k: int) -> Change:
+    """The layer names (tensor references) of the ``k``-th output in A and B."""
+    if k < len(d.output_names):
+        return d.output_names[k]
+    name, c = d.outputs[k]
+    return Change(name if c.a is not None else None, name if c.b is not None else None)
+
+
+def _output_name(d: Diff, k: int) -> str:
+    names = _output_names(d, k)
+    return _renaming(names.a, names.b)
+
+
 def _outputs_text(d: Diff) -> list[str]:
-    return [f"{o}: {_shape_change(c)}" for o, c in d.outputs]
+    return [f"{_output_name(d, k)}: {_shape_change(c)}" for k, (_, c) in enumerate(d.outputs)]
 
 
 def _depth_text(depth: Optional[int]) -> str:
@@ -369,8 +507,7 @@ def _text(d: Diff, depth: Optional[int]) -> str:
     out += _table(["Totals", "A", "B", "Change"], totals, 1)
     out += ["", "Outputs: " + "; ".join(_outputs_text(d)), ""]
     rows = _block_rows(d, depth)
-    unchanged = sum(1 for x in d.blocks if x.status == UNCHANGED and (depth is None or x.level < depth))
-    out.append(f"Block instances ({_depth_text(depth)}): {len(rows)} differ, {unchanged} unchanged")
+    out.append(f"Block instances ({_depth_text(depth)}): {_block_count_line(d, depth, len(rows))}")
     if rows:
         out += _table(["Block instance (type)", "Output shape", "Params A", "Params B", "Change", "FLOPs change",
                        "MACs change"], rows, 2)
@@ -391,10 +528,10 @@ def _markdown(d: Diff, depth: Optional[int]) -> str:
         return "\n".join(out + ["No differences.", ""])
     out += ["| | A | B | Change |", "|---|--:|--:|--:|"]
     out += [f"| {_TOTAL_LABELS[k].strip()} | {_num(c.a)} | {_num(c.b)} | **{_delta(c)}** |" for k, c in d.totals]
-    out += ["", "Outputs: " + "; ".join(f"`{o}` `{_shape_change(c)}`" for o, c in d.outputs), ""]
+    out += ["", "Outputs: " + "; ".join(f"`{_output_name(d, k)}` `{_shape_change(c)}`"
+                                        for k, (_, c) in enumerate(d.outputs)), ""]
     rows = _block_rows(d, depth)
-    unchanged = sum(1 for x in d.blocks if x.status == UNCHANGED and (depth is None or x.level < depth))
-    out.append(f"**Block instances** ({_depth_text(depth)}): {len(rows)} differ, {unchanged} unchanged")
+    out.append(f"**Block instances** ({_depth_text(depth)}): {_block_count_line(d, depth, len(rows))}")
     if rows:
         out += ["", "| Block instance (type) | Output shape | Params A | Params B | Change | FLOPs change | "
                     "MACs change |", "|---|---|--:|--:|--:|--:|--:|"]
@@ -444,14 +581,19 @@ def diff_data(d: Diff) -> dict:
         "b": side(d.b),
         "differs": d.differs,
         "totals": {k: _change(c, delta=CHANGED) for k, c in d.totals},
-        "outputs": [{"name": o, **_change(c, shape=True)} for o, c in d.outputs],
+        "outputs": [{"name": o, "names": _change(_output_names(d, k)), **_change(c, shape=True)}
+                    for k, (o, c) in enumerate(d.outputs)],
         "blocks": [{"scope": "/".join(x.scope), "name": x.scope[-1], "level": x.level, "status": x.status,
+                    "scopes": _change(Change(*(None if p is None else "/".join(p) for p in (x.scopes.a, x.scopes.b)))),
                     "block": _change(x.block), "output_shape": _change(x.output_shape, shape=True),
                     "params": _change(x.params, x.status), "flops": _change(x.flops, x.status),
                     "macs": _change(x.macs, x.status)} for x in d.blocks],
         "layer_counts": {s: d.count(s) for s in (ADDED, REMOVED, CHANGED, UNCHANGED)},
-        "layers": [{"name": x.name, "status": x.status, "type": _change(x.type), "scope": _change(x.scope),
-                    "inputs": _change(x.inputs), "output_shapes": _change(x.output_shape, shape=True),
+        "renamed": {"layers": d.renamed, "blocks": sum(1 for x in d.blocks if x.renamed)},
+        "layers": [{"name": x.name, "names": _change(x.names), "status": x.status, "type": _change(x.type),
+                    "scope": {**_change(x.scope), "differs": x.scope_differs},
+                    "inputs": {**_change(x.inputs), "differs": x.inputs_differ},
+                    "output_shapes": _change(x.output_shape, shape=True),
                     "params": _change(x.params, x.status), "flops": _change(x.flops, x.status),
                     "macs": _change(x.macs, x.status),
                     "arguments": [{"name": g.name, "a": _value(g.a), "b": _value(g.b)} for g in x.arguments]}

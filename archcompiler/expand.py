@@ -120,6 +120,7 @@ class _Instance(NamedTuple):
     span: Optional[Span]
     inputs: tuple[Tensor, ...]
     output: Tensor
+    auto_name: bool = False
 
 
 class Flow:
@@ -864,7 +865,7 @@ class Expander:
                 out = POISON
         if out is None:  # pragma: no cover (a block has at least one entry)
             out = POISON
-        self.instances.append(_Instance(where, block, span, tuple(inputs), out))
+        self.instances.append(_Instance(where, block, span, tuple(inputs), out, own.name is None))
         scope.flow.prev = out
         if own.ident:
             scope.flow.ids[own.ident] = Handle(out, flow.ids)
@@ -1088,9 +1089,10 @@ def freeze(expansion: Expansion, names: list[str]) -> Graph:
     def failed(t: Tensor) -> bool:
         return _node(t) == POISON
     nodes = tuple(Node(names[k], d.op, d.params, tuple([names[i] if i.__class__ is int else ref(i) for i in d.inputs]),
-                       d.scope, d.span, d.chain, d.trainable, d.input_names, d.outputs)
+                       d.scope, d.span, d.chain, d.trainable, d.input_names, d.outputs, d.name is None)
                   for k, d in enumerate(expansion.drafts))
-    blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(ref(i) for i in b.inputs), ref(b.output))
+    blocks = tuple(BlockInstance(b.scope, b.block, b.span, tuple(ref(i) for i in b.inputs), ref(b.output),
+                                 b.auto_name)
                    for b in expansion.instances if not failed(b.output) and not any(failed(i) for i in b.inputs))
     return Graph(expansion.name, nodes, tuple(names[k] for k in expansion.inputs),
                  tuple(ref(o) for o in expansion.outputs if not failed(o)), blocks)

@@ -43,6 +43,8 @@ class Node:
         span: where the entry that made this node is written.
         chain: the block expansions that led here, outermost first.
         trainable: False freezes the layer's weights (they count as non-trainable).
+        auto_name: True when the spec gives no name and ``name`` is Keras's automatic one (``conv2d_5``), which
+            depends on how many layers of the type come before (``archc diff`` matches such layers by place).
     """
 
     name: str
@@ -55,6 +57,7 @@ class Node:
     trainable: bool = True
     input_names: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    auto_name: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -84,13 +87,15 @@ def output_of(ref: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BlockInstance:
-    """One use of a block: its instance name (the path of scopes), the block's name and where it was called."""
+    """One use of a block: its instance name (the path of scopes), the block's name and where it was called;
+    ``auto_name``: the spec gives the instance no name, and its last scope is the automatic ``block_N``."""
 
     scope: tuple[str, ...]
     block: str
     span: Optional[Span]
     inputs: tuple[str, ...]
     output: str
+    auto_name: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,18 @@ def test_json_matches_the_summaries(capsys, in_root) -> None:
             assert b[key]["a"] == summaries[0][b["scope"]][key] and b[key]["b"] == summaries[1][b["scope"]][key]
     assert [b["name"] for b in top] == ["stage1", "stage2", "stage3", "stage4"]
     assert sum(b["params"]["delta"] for b in top) == 10119296
-    assert data["layer_counts"] == {"added": 56, "removed": 0, "changed": 44, "unchanged": 22}
+    # the layers of the extra residual blocks are added; changed are only the layers that read another layer:
+    # the first convolution and the shortcut projection of stages 2-4 and the pooling; the rest are renamed
+    assert data["layer_counts"] == {"added": 56, "removed": 0, "changed": 7, "unchanged": 59}
+    assert data["renamed"] == {"layers": 45, "blocks": 6}
+    changed = [x for x in data["layers"] if x["status"] == "changed"]
+    assert [x["type"]["b"] for x in changed] == ["Conv2D"] * 6 + ["GlobalAveragePooling2D"]
+    assert all(x["inputs"]["differs"] and not x["scope"]["differs"] and x["arguments"] == [] for x in changed)
+    added = {b["scope"] for b in data["blocks"] if b["status"] == "added"}
+    assert added == {"stage1/residual_3", "stage2/residual_6", "stage2/residual_7", "stage3/residual_10",
+                     "stage3/residual_11", "stage3/residual_12", "stage3/residual_13", "stage4/residual_16"}
+    assert {b["scope"] for b in data["blocks"] if b["status"] == "changed"} == {"stage1", "stage2", "stage3",
+                                                                                "stage4"}
 
 
 def test_one_spec_with_set_and_exit_code(capsys, in_root) -> None:

@@ -1,5 +1,5 @@
-"""archc diff's core (archcompiler/diff.py): matching layers by name and block instances by path, the changes it
-reports, and their order."""
+"""archc diff's core (archcompiler/diff.py): matching layers and block instances (by the names the spec gives, by
+place for Keras's automatic names), the changes it reports, and their order."""
 
 from __future__ import annotations
 
@@ -105,9 +105,96 @@ def test_type_changes_and_outputs() -> None:
     assert any(x.status == ADDED and x.type.b == "GlobalMaxPooling2D" for x in d.layers)
     assert [(g.name, g.a, g.b) for g in _layer(d, "head").arguments] == [("units", "3", "5")]
     data = json.loads(render(d, "json"))
-    assert data["outputs"] == [{"name": "head", "a": [3], "b": [5]}]
+    assert data["outputs"] == [{"name": "head", "names": {"a": "head", "b": "head"}, "a": [3], "b": [5]}]
     head = next(x for x in data["layers"] if x["name"] == "head")
     assert head["arguments"] == [{"name": "units", "a": 3, "b": 5}]
+
+
+NESTED = textwrap.dedent("""\
+    archspec: 1
+    name: nested
+    params:
+      extra: {type: bool, default: false}
+    blocks:
+      unit:
+        layers:
+          - Conv2D: {filters: 4, kernel_size: 3, padding: same}
+          - Activation: relu
+      pair:
+        layers:
+          - unit
+          - unit
+    model:
+      inputs:
+        image: {shape: [8, 8, 3]}
+      layers:
+        - Conv2D: {filters: 4, kernel_size: 1, name: stem}
+        - if: $extra
+          layers:
+            - unit
+        - pair
+        - pair
+        - Flatten
+        - Dense: {units: 2, name: head}
+    """)
+
+
+def _nested(**overrides):
+    return archcompiler.compile_text(NESTED, "nested.yaml", overrides=overrides or None)
+
+
+def test_an_automatic_name_shift_is_no_change() -> None:
+    # one unit more in front renames every later unit instance (unit_1 -> unit_2 ...) and automatic layer name
+    # (conv2d -> conv2d_1 ...): the layers in the pairs are still the same layers in the same places
+    d = diff(_nested(), _nested(extra=True))
+    blocks = {(x.scopes.a, x.scopes.b): x.status for x in d.blocks}
+    assert blocks == {(None, ("unit_1",)): ADDED,
+                      (("pair_1",), ("pair_1",)): UNCHANGED,
+                      (("pair_1", "unit_1"), ("pair_1", "unit_2")): UNCHANGED,
+                      (("pair_1", "unit_2"), ("pair_1", "unit_3")): UNCHANGED,
+                      (("pair_2",), ("pair_2",)): UNCHANGED,
+                      (("pair_2", "unit_3"), ("pair_2", "unit_4")): UNCHANGED,
+                      (("pair_2", "unit_4"), ("pair_2", "unit_5")): UNCHANGED}
+    assert sum(1 for x in d.blocks if x.renamed) == 4
+    assert d.count(ADDED) == 2 and d.count(REMOVED) == 0
+    # the one change: the first pair now reads the new unit instead of the stem
+    (changed,) = d.changed_layers[2:]
+    assert [x.status for x in d.changed_layers] == [ADDED, ADDED, CHANGED]
+    assert (changed.names.a, changed.names.b) == ("conv2d", "conv2d_1") and changed.renamed
+    assert changed.inputs_differ and not changed.scope_differs and changed.arguments == ()
+    assert d.renamed == 8
+    assert all(x.names.a == x.names.b for x in d.layers if x.status != ADDED and not x.renamed)
+    assert next(x for x in d.layers if x.names.a == "conv2d_2").names.b == "conv2d_3"
+    flatten = next(x for x in d.layers if x.type.b == "Flatten")
+    assert flatten.status == UNCHANGED and flatten.inputs.a == ("activation_3",)
+    assert flatten.inputs.b == ("activation_4",) and not flatten.inputs_differ
+    text = render(d, "text", None)
+    assert "Layers: 2 added, 0 removed, 1 changed, 11 unchanged; 8 with another automatic name in B" in text
+    assert "~ conv2d -> conv2d_1 (Conv2D) @pair_1/unit_2\n    inputs: stem -> activation\n" in text
+    assert "Block instances (all levels): 1 differ, 6 unchanged; 4 with another automatic name in B" in text
+    data = diff_data(d)
+    assert data["renamed"] == {"layers": 8, "blocks": 4}
+    assert data["layers"][2]["names"] == {"a": "conv2d", "b": "conv2d_1"}
+    assert data["layers"][2]["inputs"] == {"a": ["stem"], "b": ["activation"], "differs": True}
+    assert data["blocks"][2]["scopes"] == {"a": "pair_1/unit_1", "b": "pair_1/unit_2"}
+    # the other way round: the new unit is removed, the same layer changed, nothing else
+    back = diff(_nested(extra=True), _nested())
+    assert [(x.status, x.names.a, x.names.b) for x in back.changed_layers] == [
+        (REMOVED, "conv2d", None), (REMOVED, "activation", None), (CHANGED, "conv2d_1", "conv2d")]
+
+
+def test_a_renamed_explicit_layer_is_removed_and_added() -> None:
+    other = NESTED.replace("name: head", "name: classifier")
+    d = diff(_nested(), archcompiler.compile_text(other, "other.yaml"))
+    assert [(x.status, x.name) for x in d.changed_layers] == [(REMOVED, "head"), (ADDED, "classifier")]
+    assert [(o, c.a, c.b) for o, c in d.outputs] == [("head", (2,), None), ("classifier", None, (2,))]
+    # an explicit name given to a layer that had an automatic one: that layer is removed and another added, and
+    # the layers after it keep their place (only the layer reading it changes)
+    named = NESTED.replace("- Flatten", "- Flatten: {name: flat}")
+    d = diff(_nested(), archcompiler.compile_text(named, "named.yaml"))
+    assert [(x.status, x.name) for x in d.changed_layers] == [(REMOVED, "flatten"), (ADDED, "flat"),
+                                                              (CHANGED, "head")]
+    assert _layer(d, "head").inputs_differ and "inputs: flatten -> flat" in render(d, "text")
 
 
 def test_merge_order_keeps_b_order_and_a_positions() -> None:
