@@ -622,8 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="archc",
         description="archc compiles neural-network architecture specs (YAML or JSON) into shapes, parameter counts, "
-                    "FLOPs, Keras models and diagrams. validate, summary, diff, ir, schema and layers never "
-                    "import TensorFlow.",
+                    "FLOPs, Keras models and diagrams. validate, summary, diff, explain, ir, schema and "
+                    "layers never import TensorFlow.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"archc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
