@@ -20,23 +20,13 @@ from .expand import Expander, Scope, assign_names, bind
 from .expressions import string_names, work_budget
 from .source import SourceFile, Span, snippet
 
-#: What each kind of origin is, as the text output says it.
-KINDS = {
-    "argument": "given at the call",
-    "default": "the block parameter's default",
-    "param": "the spec parameter's default",
-    "set": "--set on the command line",
-    "loop": "loop variable",
-    "instance": "the block instance's name",
-}
-
-
 class Origin(NamedTuple):
     """Where a name of an environment got its value.
 
     Attributes:
         name: the variable.
-        kind: one of :data:`KINDS`.
+        kind: ``argument`` (given at a block call), ``default`` (a block parameter's default), ``param`` (a
+            top-level parameter's default), ``set`` (``--set``), ``loop`` (a loop variable), ``instance`` (``name``).
         value: its value.
         span: where the value is written (None for ``--set``).
         written: the text written there (``f1: ${64 * 2**i}``, ``for i in $widths``, ``--set classes=3``).

@@ -72,3 +72,11 @@ def test_the_examples_in_the_docs_are_real_runs(capsys, in_root) -> None:
         shown = doc.split(f"$ archc explain {' '.join(argv)}\n", 1)[1].split("```", 1)[0]
         _, out, _ = run(capsys, "explain", *argv)
         assert out == shown
+
+
+def test_a_repeat_variable(capsys, in_root) -> None:
+    code, out, _ = run(capsys, "explain", "specs/resnet50_signs.yaml", "res2c.block", "--format", "json")
+    assert code == 0
+    arg = json.loads(out)["argument"]
+    assert arg["value"] == "c" and [(r["name"], r["from"], r["value"], r["written"]) for r in arg["reads"]] == [
+        ("i", "loop", 1, "repeat: ${st.depth - 1} (var i)")]
