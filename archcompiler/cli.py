@@ -316,13 +316,38 @@ def _read_stdin() -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    if args.explain and args.format != "json":
+        raise UsageError("--explain adds the origin of each block instance's arguments to the JSON summary: "
+                         "use it with --format json")
     comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
     depth = None if args.depth == "all" else int(args.depth)
-    text = comp.summary(args.format, depth)
+    if args.explain:
+        from .explain import block_arguments
+        data = comp.summary_data()
+        origins = block_arguments(comp)
+        for b in data["blocks"]:
+            b["arguments"] = origins.get(b["scope"], {})
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = comp.summary(args.format, depth)
     if args.output:
         _write_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import ExplainError, explain, render_text
+    comp = _compile(args.file, parse_overrides(args.set), _ceilings(args))
+    try:
+        data = explain(comp, args.path)
+    except ExplainError as e:
+        raise UsageError(f"{args.file}: {e}") from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(data, comp.sources))
     return EXIT_OK
 
 
@@ -597,8 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="archc",
         description="archc compiles neural-network architecture specs (YAML or JSON) into shapes, parameter counts, "
-                    "FLOPs, Keras models and diagrams. validate, summary, diff, ir, schema and layers never "
-                    "import TensorFlow.",
+                    "FLOPs, Keras models and diagrams. validate, summary, diff, explain, ir, schema and "
+                    "layers never import TensorFlow.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"archc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -655,6 +680,23 @@ def build_parser() -> argparse.ArgumentParser:
                     help="block levels to open: 1 (default) shows top-level blocks as single rows; 'all' shows "
                          "every layer")
     sp.add_argument("-o", "--output", help="write to this file instead of standard output")
+    sp.add_argument("--explain", action="store_true",
+                    help="with --format json: each block instance's arguments with where their values came from "
+                         "(the call, a default, a loop, --set), each at file:line:col")
+    add_set(sp)
+
+    sp = add("explain", cmd_explain, "where a layer's argument got its value: spec line, blocks, loops, --set",
+             "Explains a layer (by name) or one of its arguments (LAYER.ARG): where its entry is written, the block "
+             "instances it sits in (each call at file:line:col), and for an argument its final value, the "
+             "expression written at the entry and, for each variable that expression reads, where that variable "
+             "got its value: a block parameter given at the call or its default, a loop variable, a top-level "
+             "parameter's default (in the extends file when inherited), a --set override; an argument not "
+             "written is Keras's default. A block instance (its name or scope a/b) and INSTANCE.PARAM work too. "
+             "Never imports TensorFlow.")
+    sp.add_argument("file", metavar="SPEC")
+    sp.add_argument("path", metavar="PATH", help="LAYER, LAYER.ARG, INSTANCE or INSTANCE.PARAM "
+                                                 "(e.g. res2a_branch2a.filters)")
+    sp.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     add_set(sp)
 
     sp = add("diff", cmd_diff, "compare two specs: parameters, FLOPs, shapes, blocks and layers",

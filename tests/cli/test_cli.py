@@ -185,7 +185,7 @@ def test_internal_errors_are_exit_101(capsys, monkeypatch, in_root) -> None:
 
 
 def test_help_explains_every_command(capsys) -> None:
-    for cmd in ("validate", "summary", "diff", "ir", "schema", "layers", "build", "render"):
+    for cmd in ("validate", "summary", "diff", "explain", "ir", "schema", "layers", "build", "render"):
         with pytest.raises(SystemExit):
             main([cmd, "--help"])
         out, _ = capsys.readouterr()
@@ -211,6 +211,8 @@ sys.exit(code)
     ["validate", *SPECS], ["summary", "specs/resnet50_signs.yaml", "--format", "json"], ["schema"],
     ["ir", "specs/squeezenet.yaml"], ["layers", "--format", "markdown"],
     ["diff", "specs/resnet18.yaml", "specs/resnet34.yaml", "--format", "json"],
+    ["explain", "specs/resnet50_signs.yaml", "res2a_branch2a.filters"],
+    ["summary", "specs/resnet18.yaml", "--format", "json", "--explain"],
 ])
 def test_core_commands_never_import_tensorflow(argv: list[str]) -> None:
     r = subprocess.run([sys.executable, "-c", BLOCK_TF, *argv], cwd=ROOT, capture_output=True, text=True)
