@@ -50,6 +50,9 @@ REFERENCE = {
     "specs/keras_applications/inception_resnet_v2.yaml": (55873736, 55813192, 60544, 782),
     "specs/keras_applications/mobilenetv3.yaml": (2554968, 2542856, 12112, 164),
     "specs/keras_applications/mobilenetv3large.yaml": (5507432, 5483032, 24400, 194),
+    "specs/transformers/bert.yaml": (109482240, 109482240, 0, 122),
+    "specs/transformers/bert_tiny.yaml": (4385920, 4385920, 0, 32),
+    "specs/transformers/bert_mini.yaml": (11170560, 11170560, 0, 50),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

@@ -27,7 +27,8 @@ Profiling cost (2-core machine, build + freeze + profile): under 1 s for the sma
 ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; with the two cores shared by other
 work, 9 s for MobileNet, 13 s for MobileNetV2 and 32, 50 and 68 s for DenseNet-121, -169 and -201 (whose 600 and 700
 layers are the cost), 30-40 s for InceptionV3 and Xception, and for NASNetMobile (771 layers) and NASNetLarge (1041
-layers, 89 million parameters) one and three minutes, their builds alone 30 and 60 s: those checks are marked slow
+layers, 89 million parameters) one and three minutes, their builds alone 30 and 60 s, and 70 and 10 s for BERT-base
+(109 million parameters) and BERT-mini (BERT-tiny: 4 s): those checks are marked slow
 (``SLOW_PROFILES``, ``SLOW_BUILDS``; DenseNet-121 stays in the default run). Every spec is profiled, except
 that a spec expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and
 ``vgg16.yaml``, whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
@@ -104,6 +105,9 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/inception_resnet_v2": (55_873_736, 55_813_192, 60_544, 782),
     "keras_applications/mobilenetv3": (2_554_968, 2_542_856, 12_112, 164),
     "keras_applications/mobilenetv3large": (5_507_432, 5_483_032, 24_400, 194),
+    "transformers/bert": (109_482_240, 109_482_240, 0, 122),
+    "transformers/bert_tiny": (4_385_920, 4_385_920, 0, 32),
+    "transformers/bert_mini": (11_170_560, 11_170_560, 0, 50),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -146,7 +150,7 @@ _LARGE = {"keras_applications/densenet169", "keras_applications/densenet201", "k
           *(f"keras_applications/efficientnetb{i}" for i in range(1, 8)),
           *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
-                 "keras_applications/nasnet_large", *_LARGE}
+                 "keras_applications/nasnet_large", "transformers/bert", "transformers/bert_mini", *_LARGE}
 SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", *_LARGE}
 
 
