@@ -55,6 +55,9 @@ REFERENCE = {
     "specs/keras_applications/convnext_base.yaml": (88591464, 88591464, 0, 261),
     "specs/keras_applications/convnext_large.yaml": (197767336, 197767336, 0, 261),
     "specs/keras_applications/convnext_xlarge.yaml": (350196968, 350196968, 0, 261),
+    "specs/transformers/bert.yaml": (109482240, 109482240, 0, 122),
+    "specs/transformers/bert_tiny.yaml": (4385920, 4385920, 0, 32),
+    "specs/transformers/bert_mini.yaml": (11170560, 11170560, 0, 50),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

@@ -27,7 +27,8 @@ Profiling cost (2-core machine, build + freeze + profile): under 1 s for the sma
 ResNet-50s, 5 s for ResNet-101, 7 s for ResNet-152, 13-15 s for VGG16 and VGG19; with the two cores shared by other
 work, 9 s for MobileNet, 13 s for MobileNetV2 and 32, 50 and 68 s for DenseNet-121, -169 and -201 (whose 600 and 700
 layers are the cost), 30-40 s for InceptionV3 and Xception, and for NASNetMobile (771 layers) and NASNetLarge (1041
-layers, 89 million parameters) one and three minutes, their builds alone 30 and 60 s: those checks are marked slow
+layers, 89 million parameters) one and three minutes, their builds alone 30 and 60 s, and 70 and 10 s for BERT-base
+(109 million parameters) and BERT-mini (BERT-tiny: 4 s): those checks are marked slow
 (``SLOW_PROFILES``, ``SLOW_BUILDS``; DenseNet-121 stays in the default run). Every spec is profiled, except
 that a spec expanding to exactly the IR of another (``happy_model.json`` and ``.yaml``; ``lib/vgg.yaml`` and
 ``vgg16.yaml``, whose defaults are VGG16's) is profiled once. The VGG graphs are frozen with their 138-144 million
@@ -109,6 +110,9 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "keras_applications/convnext_base": (88_591_464, 88_591_464, 0, 261),
     "keras_applications/convnext_large": (197_767_336, 197_767_336, 0, 261),
     "keras_applications/convnext_xlarge": (350_196_968, 350_196_968, 0, 261),
+    "transformers/bert": (109_482_240, 109_482_240, 0, 122),
+    "transformers/bert_tiny": (4_385_920, 4_385_920, 0, 32),
+    "transformers/bert_mini": (11_170_560, 11_170_560, 0, 50),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -153,7 +157,8 @@ _LARGE = {"keras_applications/densenet169", "keras_applications/densenet201", "k
           *(f"keras_applications/efficientnetv2{v}" for v in ("b1", "b2", "b3", "s", "m", "l")),
           *(f"keras_applications/convnext_{v}" for v in ("small", "base", "large", "xlarge"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
-                 "keras_applications/nasnet_large", "keras_applications/convnext", *_LARGE}
+                 "keras_applications/nasnet_large", "keras_applications/convnext",
+                 "transformers/bert", "transformers/bert_mini", *_LARGE}
 SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", *_LARGE}
 
 
