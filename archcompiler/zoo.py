@@ -100,6 +100,9 @@ META: dict[str, Meta] = {
     "specs/keras_applications/efficientnet.yaml": Meta(family="EfficientNet"),
     "specs/keras_applications/efficientnetv2.yaml": Meta(family="EfficientNetV2",
                                                          keras="keras:src/applications/efficientnet_v2.py"),
+    "specs/transformers/bert.yaml": Meta(family="BERT", keras="tests/keras/test_bert_counterpart.py::hand_written"),
+    "specs/transformers/vit.yaml": Meta(family="Vision transformer (ViT)",
+                                        keras="tests/keras/test_vit_counterpart.py::hand_written"),
 }
 
 #: Specs grouped with a family they do not extend (the same network in another format).

@@ -58,6 +58,9 @@ REFERENCE = {
     "specs/transformers/bert.yaml": (109482240, 109482240, 0, 122),
     "specs/transformers/bert_tiny.yaml": (4385920, 4385920, 0, 32),
     "specs/transformers/bert_mini.yaml": (11170560, 11170560, 0, 50),
+    "specs/transformers/vit.yaml": (86567656, 86567656, 0, 131),
+    "specs/transformers/vit_small.yaml": (22050664, 22050664, 0, 131),
+    "specs/transformers/vit_tiny.yaml": (5717416, 5717416, 0, 131),
 }
 
 #: FLOPs TensorFlow's profiler reports on a batch of one (the reference file's figures).

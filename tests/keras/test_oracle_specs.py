@@ -113,6 +113,9 @@ REFERENCE: dict[str, tuple[int, int, int, int]] = {
     "transformers/bert": (109_482_240, 109_482_240, 0, 122),
     "transformers/bert_tiny": (4_385_920, 4_385_920, 0, 32),
     "transformers/bert_mini": (11_170_560, 11_170_560, 0, 50),
+    "transformers/vit": (86_567_656, 86_567_656, 0, 131),
+    "transformers/vit_small": (22_050_664, 22_050_664, 0, 131),
+    "transformers/vit_tiny": (5_717_416, 5_717_416, 0, 131),
 }
 
 #: FLOPs TensorFlow's profiler reports for the keras.applications models these specs reproduce (batch of one).
@@ -158,7 +161,8 @@ _LARGE = {"keras_applications/densenet169", "keras_applications/densenet201", "k
           *(f"keras_applications/convnext_{v}" for v in ("small", "base", "large", "xlarge"))}
 SLOW_PROFILES = {"keras_applications/inception_v3", "keras_applications/xception", "keras_applications/nasnet",
                  "keras_applications/nasnet_large", "keras_applications/convnext",
-                 "transformers/bert", "transformers/bert_mini", *_LARGE}
+                 "transformers/bert", "transformers/bert_mini",
+                 "transformers/vit", "transformers/vit_small", "transformers/vit_tiny", *_LARGE}
 SLOW_BUILDS = {"keras_applications/nasnet", "keras_applications/nasnet_large", *_LARGE}
 
 
