@@ -203,3 +203,19 @@ def static_summary(model: keras.Model) -> tuple[int, int, int]:
         t, n = defn.count_params(params, ins, out)
         flops, trainable, non_trainable = flops + f, trainable + t, non_trainable + n
     return flops, trainable, non_trainable
+
+
+class LearnedPositions(keras.layers.Layer):
+    """A (positions, width) table; returns its first `tokens` rows for each sample. Written here, independent of
+    archc's PositionEmbedding, for the hand-written BERT and ViT the tests compare the specs with."""
+
+    def __init__(self, positions: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.positions = positions
+
+    def build(self, input_shape: Any) -> None:
+        self.table = self.add_weight(shape=(self.positions, input_shape[-1]), initializer="zeros", name="table")
+
+    def call(self, x: Any) -> Any:
+        tokens = keras.ops.shape(x)[1]
+        return keras.ops.zeros_like(x) + self.table[None, :tokens, :]

@@ -1,7 +1,7 @@
 """specs/transformers/bert.yaml against a BERT encoder written by hand with keras.layers.
 
 The hand-written model uses Keras's own Embedding, MultiHeadAttention, LayerNormalization, Dense, Dropout, Add,
-Cropping1D and Flatten, and a position-embedding layer defined here (independent of archc's class). At a small
+Cropping1D and Flatten, and the position-embedding layer of tests/kerasutil.py (independent of archc's class). At a small
 size (vocabulary 100, 2 layers, width 32, 16 tokens) the layer names and classes, the parameter counts and, with the
 hand-written model's random weights copied over, both outputs (with a padding mask) must equal the built spec's;
 the full-size BERT-base, -tiny and -mini counts are compared in a slow test.
@@ -28,21 +28,6 @@ SMALL = {"vocabulary_size": 100, "num_layers": 2, "hidden_size": 32, "num_heads"
          "max_sequence_length": 24, "seq_len": 16}
 
 
-class LearnedPositions(layers.Layer):
-    """A (positions, width) table; returns its first `tokens` rows for each sample."""
-
-    def __init__(self, positions: int, **kwargs):
-        super().__init__(**kwargs)
-        self.positions = positions
-
-    def build(self, input_shape):
-        self.table = self.add_weight(shape=(self.positions, input_shape[-1]), initializer="zeros", name="table")
-
-    def call(self, x):
-        tokens = keras.ops.shape(x)[1]
-        return keras.ops.zeros_like(x) + self.table[None, :tokens, :]
-
-
 def hand_written(vocabulary_size: int = 30522, num_layers: int = 12, hidden_size: int = 768, num_heads: int = 12,
                  intermediate_size: int = 3072, max_sequence_length: int = 512, seq_len: int = 128,
                  type_vocab_size: int = 2, dropout: float = 0.1, name: str = "bert") -> keras.Model:
@@ -52,7 +37,7 @@ def hand_written(vocabulary_size: int = 30522, num_layers: int = 12, hidden_size
     mask = layers.Reshape((1, seq_len), name="attention_mask")(padding_mask)
     tokens = layers.Embedding(vocabulary_size, hidden_size, name="token_embedding")(token_ids)
     segments = layers.Embedding(type_vocab_size, hidden_size, name="segment_embedding")(segment_ids)
-    positions = LearnedPositions(max_sequence_length, name="position_embedding")(tokens)
+    positions = kerasutil.LearnedPositions(max_sequence_length, name="position_embedding")(tokens)
     x = layers.Add(name="embeddings_add")([tokens, segments, positions])
     x = layers.LayerNormalization(epsilon=1e-12, name="embeddings_norm")(x)
     x = layers.Dropout(dropout, name="embeddings_dropout")(x)

@@ -1,7 +1,7 @@
 """specs/transformers/vit.yaml against a vision transformer written by hand with keras.layers.
 
 The hand-written model uses Keras's own Conv2D, Reshape, MultiHeadAttention, LayerNormalization, Dense, Dropout,
-Add, Cropping1D and Flatten, and a class-token and a position-embedding layer defined here (independent of archc's
+Add, Cropping1D and Flatten, and a class-token layer defined here and the position-embedding layer of tests/kerasutil.py (independent of archc's
 classes). At a small size (32x32 images, patch 8, 2 layers, width 32) the layer names, the parameter counts and,
 with the hand-written model's random weights copied over by name, the predictions must equal the built spec's;
 the full-size ViT-Ti/S/B counts are compared in a slow test.
@@ -39,20 +39,6 @@ class ClassToken(layers.Layer):
         return keras.ops.concatenate([keras.ops.tile(self.token, (batch, 1, 1)), x], axis=1)
 
 
-class Positions(layers.Layer):
-    """A (positions, width) table, returned for each sample."""
-
-    def __init__(self, positions: int, **kwargs):
-        super().__init__(**kwargs)
-        self.positions = positions
-
-    def build(self, input_shape):
-        self.table = self.add_weight(shape=(self.positions, input_shape[-1]), initializer="zeros", name="table")
-
-    def call(self, x):
-        return keras.ops.zeros_like(x) + self.table[None, : keras.ops.shape(x)[1], :]
-
-
 def hand_written(image_size: int = 224, channels: int = 3, patch_size: int = 16, hidden_size: int = 768,
                  num_layers: int = 12, num_heads: int = 12, mlp_size: int = 3072, classes: int = 1000,
                  dropout: float = 0.0, name: str = "vit") -> keras.Model:
@@ -61,7 +47,7 @@ def hand_written(image_size: int = 224, channels: int = 3, patch_size: int = 16,
     x = layers.Conv2D(hidden_size, patch_size, strides=patch_size, name="patch_embedding")(image)
     x = layers.Reshape((patches, hidden_size), name="patches")(x)
     x = ClassToken(name="class_token")(x)
-    x = layers.Add(name="embeddings_add")([x, Positions(patches + 1, name="position_embedding")(x)])
+    x = layers.Add(name="embeddings_add")([x, kerasutil.LearnedPositions(patches + 1, name="position_embedding")(x)])
     x = layers.Dropout(dropout, name="embeddings_dropout")(x)
     for i in range(num_layers):
         p = f"encoder{i}"
