@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The exact versions the suite runs with; `make lock` refreshes them (see the Development section of README.md).
 LOCK   := constraints.txt
 
-.PHONY: demo test test-slow setup bytecode graphviz clean schema docs fuzz
+.PHONY: demo test test-slow setup bytecode graphviz chromium clean schema docs fuzz
 
 demo: setup
 	$(BIN)/archc build specs/resnet50_signs.yaml -o build/
@@ -26,7 +26,7 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: setup
 	ARCHC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -n 2 tests/property/test_fuzz.py
 
-setup: $(STAMP) bytecode graphviz yls
+setup: $(STAMP) bytecode graphviz chromium yls
 
 # archc's own modules compiled to bytecode once (pip does it for the dependencies): an editable install is otherwise
 # compiled at every start where bytecode is not written (PYTHONDONTWRITEBYTECODE), 0.2 s of CPU per command. Stale
@@ -64,6 +64,16 @@ graphviz:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
 	      || echo "warning: could not install graphviz; diagrams other than -f dot will fail"; \
 	  else echo "warning: Graphviz's dot not found; install it (e.g. apt-get install graphviz) to render diagrams"; fi; }
+
+# Debian's Chromium and ChromeDriver for the browser tests of `archc report` (tests/browser/); installed when missing
+# and possible (root with apt-get), else those tests are skipped with the reason.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; } \
+	      || echo "warning: could not install chromium; the browser tests will be skipped"; \
+	  else echo "warning: chromium or chromedriver not found; install them (apt-get install chromium chromium-driver) for the browser tests"; fi; }
 
 # Both copies of the JSON Schema: the repository's (editors point at it) and the package's (archc schema --check).
 schema: setup
